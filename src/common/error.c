@@ -1,0 +1,77 @@
+/*
+ * Names, messages and classes of the SKC_E* codes, all generated from the
+ * one list SKC_ERRNO_MAP in sockclose.h. The native-to-SKC tables are per
+ * platform (src/posix/error.c, src/win32/error.c).
+ */
+#include "sockclose.h"
+#include "../platform.h"
+
+/* The codes are the consecutive values -3000 .. -3000-(count-1), so a
+ * lookup is one bounds check and one array index, whatever the code. */
+#define SKC__ERR_FIRST (-3000)
+
+#define SKC__ERR_COUNT_ONE(name, value, message) +1
+enum { skc__err_count = 0 SKC_ERRNO_MAP(SKC__ERR_COUNT_ONE) };
+#undef SKC__ERR_COUNT_ONE
+
+/* Fails to compile if a value in the list is not its position: codes must
+ * stay consecutive for the table lookups below. */
+#define SKC__ERR_CHECK_ONE(name, value, message)                               \
+  _Static_assert((value) == SKC__ERR_FIRST - skc__err_pos_##name,              \
+                 "SKC_" #name " is out of sequence");
+#define SKC__ERR_POS_ONE(name, value, message) skc__err_pos_##name,
+enum { SKC_ERRNO_MAP(SKC__ERR_POS_ONE) skc__err_pos_end_ };
+#undef SKC__ERR_POS_ONE
+SKC_ERRNO_MAP(SKC__ERR_CHECK_ONE)
+#undef SKC__ERR_CHECK_ONE
+
+static const char *const skc__err_names[skc__err_count] = {
+#define SKC__ERR_NAME_ONE(name, value, message) #name,
+    SKC_ERRNO_MAP(SKC__ERR_NAME_ONE)
+#undef SKC__ERR_NAME_ONE
+};
+
+static const char *const skc__err_messages[skc__err_count] = {
+#define SKC__ERR_MESSAGE_ONE(name, value, message) message,
+    SKC_ERRNO_MAP(SKC__ERR_MESSAGE_ONE)
+#undef SKC__ERR_MESSAGE_ONE
+};
+
+/* Position of err in the list, or -1 when err is no SKC_E* code. */
+static int skc__err_index(int err) {
+  int index = SKC__ERR_FIRST - err;
+  if (err > SKC__ERR_FIRST || index >= skc__err_count)
+    return -1;
+  return index;
+}
+
+const char *skc_err_name(int err) {
+  int index;
+  if (err == 0)
+    return "OK";
+  index = skc__err_index(err);
+  return skc__err_names[index < 0 ? 0 : index];
+}
+
+const char *skc_strerror(int err) {
+  int index;
+  if (err == 0)
+    return "success";
+  index = skc__err_index(err);
+  return skc__err_messages[index < 0 ? 0 : index];
+}
+
+int skc_translate_error(int native) { return skc__plat_translate(native); }
+
+int skc_last_error(void) {
+  return skc__plat_translate(skc__plat_get_native_error());
+}
+
+int skc_is_connection_gone(int err) {
+  return err == SKC_ECONNRESET || err == SKC_ECONNABORTED ||
+         err == SKC_EPIPE || err == SKC_ENETRESET;
+}
+
+int skc_is_try_again(int err) {
+  return err == SKC_EAGAIN || err == SKC_EINTR || err == SKC_EINPROGRESS;
+}

@@ -1,0 +1,135 @@
+/*
+ * The public operations. Argument checks and the "one situation, one
+ * result" rules live here, once; src/posix and src/win32 make the system
+ * calls and translate their codes.
+ */
+#include "sockclose.h"
+#include "../platform.h"
+
+int skc_init(void) { return skc__plat_init(); }
+
+void skc_cleanup(void) { skc__plat_cleanup(); }
+
+/* Windows reports a closed or invalid handle as WSAENOTSOCK, and cannot
+ * tell it from a handle that is not a socket; POSIX says EBADF for the
+ * first two. The operations report all of them as SKC_EBADF so that a
+ * stale handle yields the same code on every OS. */
+static int skc__handle_error(int err) {
+  return err == SKC_ENOTSOCK ? SKC_EBADF : err;
+}
+
+int skc_close(skc_socket_t s) {
+  if (s == SKC_INVALID_SOCKET)
+    return skc__plat_reject(SKC_EBADF);
+  return skc__handle_error(skc__plat_close(s));
+}
+
+int skc_shutdown(skc_socket_t s, int how) {
+  if (how != SKC_SHUT_RD && how != SKC_SHUT_WR && how != SKC_SHUT_RDWR)
+    return skc__plat_reject(SKC_EINVAL);
+  if (s == SKC_INVALID_SOCKET)
+    return skc__plat_reject(SKC_EBADF);
+  return skc__handle_error(skc__plat_shutdown(s, how));
+}
+
+int skc_abort(skc_socket_t s) {
+  int err;
+  if (s == SKC_INVALID_SOCKET)
+    return skc__plat_reject(SKC_EBADF);
+  err = skc__handle_error(skc__plat_set_linger_zero(s));
+  if (err == SKC_EBADF)
+    return err;
+  /* Any other failure still closes the handle. In particular macOS and
+   * other BSDs reject SO_LINGER with EINVAL once the connection has been
+   * torn down by the peer (setsockopt(2): "the socket has been shut
+   * down"); there is no connection left to reset then, and the caller
+   * asked for the handle to be gone. */
+  return skc__handle_error(skc__plat_close(s));
+}
+
+/* Clamp a length to what one call may move on every OS (Winsock takes an
+ * int; POSIX returns ssize_t). */
+static size_t skc__io_len(size_t len) {
+  return len > (size_t)SKC_IO_MAX ? (size_t)SKC_IO_MAX : len;
+}
+
+/* One situation, one result for a failed send. */
+static int skc__send_situation(skc_socket_t s, int err) {
+  int native;
+  int fin_sent;
+  switch (err) {
+  case SKC_EPIPE:
+    /* POSIX uses EPIPE for two situations: this side shut its write
+     * direction down (Windows: WSAESHUTDOWN), and the peer reset the
+     * connection after its orderly close (Linux tcp_reset() sets EPIPE in
+     * CLOSE_WAIT; Windows: WSAECONNRESET). The TCP state tells them
+     * apart: only the first has sent our FIN. */
+    native = skc__plat_get_native_error();
+    fin_sent = skc__plat_sent_fin(s);
+    skc__plat_set_native_error(native);
+    if (fin_sent < 0)
+      return err;
+    return fin_sent ? SKC_ESHUTDOWN : SKC_ECONNRESET;
+  case SKC_ECONNABORTED:
+    /* Windows reports a connection that its own stack tore down, for
+     * example after the peer's RST was seen by an earlier call, as
+     * WSAECONNABORTED ("An established connection was aborted by the
+     * software in your host computer", Windows Sockets Error Codes). To
+     * the caller the connection is gone just as after WSAECONNRESET. */
+    return SKC_ECONNRESET;
+  default:
+    return skc__handle_error(err);
+  }
+}
+
+/* One situation, one result for a failed recv. */
+static ptrdiff_t skc__recv_situation(int err) {
+  switch (err) {
+  case SKC_ESHUTDOWN:
+    /* Windows fails recv after our own SD_RECEIVE with WSAESHUTDOWN; POSIX
+     * returns 0, end of stream. This side asked for no more data, so it is
+     * the end of its stream on every OS. */
+    return 0;
+  case SKC_ECONNABORTED:
+    /* Windows reports some resets on a receive as WSAECONNABORTED. */
+    return SKC_ECONNRESET;
+  default:
+    return skc__handle_error(err);
+  }
+}
+
+ptrdiff_t skc_send(skc_socket_t s, const void *buf, size_t len) {
+  ptrdiff_t n;
+  if (buf == NULL && len != 0)
+    return skc__plat_reject(SKC_EFAULT);
+  if (s == SKC_INVALID_SOCKET)
+    return skc__plat_reject(SKC_EBADF);
+  n = skc__plat_send(s, buf, skc__io_len(len));
+  return n >= 0 ? n : skc__send_situation(s, (int)n);
+}
+
+ptrdiff_t skc_recv(skc_socket_t s, void *buf, size_t len) {
+  ptrdiff_t n;
+  if (buf == NULL)
+    return skc__plat_reject(SKC_EFAULT);
+  if (len == 0)
+    return skc__plat_reject(SKC_EINVAL);
+  if (s == SKC_INVALID_SOCKET)
+    return skc__plat_reject(SKC_EBADF);
+  n = skc__plat_recv(s, buf, skc__io_len(len));
+  return n >= 0 ? n : skc__recv_situation((int)n);
+}
+
+int skc_tcp_pair(skc_socket_t pair[2]) {
+  if (pair == NULL)
+    return skc__plat_reject(SKC_EFAULT);
+  pair[0] = SKC_INVALID_SOCKET;
+  pair[1] = SKC_INVALID_SOCKET;
+  return skc__plat_tcp_pair(pair);
+}
+
+int skc_set_inheritable(skc_socket_t s, int inheritable) {
+  if (s == SKC_INVALID_SOCKET)
+    return skc__plat_reject(SKC_EBADF);
+  return skc__handle_error(skc__plat_set_inheritable(s, inheritable != 0));
+}

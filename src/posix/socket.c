@@ -1,0 +1,128 @@
+/*
+ * POSIX: the system calls on one socket.
+ */
+#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE /* struct tcp_info and the TCP_* states in C11 mode */
+#endif
+#if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#define _DARWIN_C_SOURCE /* MSG_NOSIGNAL, SO_NOSIGPIPE */
+#endif
+#include "../platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#if defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) ||      \
+    defined(__DragonFly__)
+#include <netinet/tcp_fsm.h>
+#endif
+
+static int skc__fail(void) { return skc__plat_translate(errno); }
+
+int skc__plat_close(skc_socket_t s) {
+  if (close(s) == 0)
+    return 0;
+  /* Linux and macOS release the descriptor even when close() is
+   * interrupted (close(2), "Dealing with error returns from close()"); a
+   * retry could close a descriptor that another thread has just been
+   * given. POSIX.1-2024 allows EINPROGRESS with the same meaning. */
+  if (errno == EINTR || errno == EINPROGRESS)
+    return 0;
+  return skc__fail();
+}
+
+int skc__plat_shutdown(skc_socket_t s, int how) {
+  int native_how = SHUT_RDWR;
+  if (how == SKC_SHUT_RD)
+    native_how = SHUT_RD;
+  else if (how == SKC_SHUT_WR)
+    native_how = SHUT_WR;
+  return shutdown(s, native_how) == 0 ? 0 : skc__fail();
+}
+
+int skc__plat_set_linger_zero(skc_socket_t s) {
+  struct linger lin;
+  lin.l_onoff = 1;
+  lin.l_linger = 0;
+  return setsockopt(s, SOL_SOCKET, SO_LINGER, &lin, sizeof lin) == 0
+             ? 0
+             : skc__fail();
+}
+
+ptrdiff_t skc__plat_send(skc_socket_t s, const void *buf, size_t len) {
+  ssize_t n;
+#if defined(MSG_NOSIGNAL)
+  /* send(2): MSG_NOSIGNAL suppresses SIGPIPE for this call only, leaving
+   * the process's disposition alone. */
+  n = send(s, buf, len, MSG_NOSIGNAL);
+#elif defined(SO_NOSIGPIPE)
+  /* Older macOS has no MSG_NOSIGNAL; SO_NOSIGPIPE is the per-socket
+   * equivalent. Setting it on every call keeps skc_send() correct for
+   * sockets sockclose did not create. */
+  int on = 1;
+  if (setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) != 0)
+    return skc__fail();
+  n = send(s, buf, len, 0);
+#else
+#error "no way to send without SIGPIPE on this platform"
+#endif
+  return n >= 0 ? (ptrdiff_t)n : skc__fail();
+}
+
+ptrdiff_t skc__plat_recv(skc_socket_t s, void *buf, size_t len) {
+  ssize_t n = recv(s, buf, len, 0);
+  return n >= 0 ? (ptrdiff_t)n : skc__fail();
+}
+
+int skc__plat_sent_fin(skc_socket_t s) {
+  int saved = errno;
+  int result;
+#if defined(__linux__)
+  /* tcp(7) TCP_INFO. FIN_WAIT1, FIN_WAIT2, CLOSING and LAST_ACK are the
+   * states of a connection whose FIN we have sent. Once both FINs are
+   * exchanged Linux moves the socket to CLOSE (tcp_time_wait() ends with
+   * tcp_done()), the same state an RST leaves: that case reads as "no". */
+  struct tcp_info info;
+  socklen_t size = sizeof info;
+  if (getsockopt(s, IPPROTO_TCP, TCP_INFO, &info, &size) != 0) {
+    result = skc__fail();
+  } else {
+    result = info.tcpi_state == TCP_FIN_WAIT1 ||
+             info.tcpi_state == TCP_FIN_WAIT2 ||
+             info.tcpi_state == TCP_CLOSING || info.tcpi_state == TCP_LAST_ACK;
+  }
+#elif defined(__APPLE__) && defined(TCP_CONNECTION_INFO)
+  /* xnu netinet/tcp_fsm.h: tcpi_state uses the BSD TCPS_* numbering, in
+   * which every state from FIN_WAIT_1 (6) on (CLOSING 7, LAST_ACK 8,
+   * FIN_WAIT_2 9, TIME_WAIT 10) comes after our FIN. */
+  struct tcp_connection_info info;
+  socklen_t size = sizeof info;
+  if (getsockopt(s, IPPROTO_TCP, TCP_CONNECTION_INFO, &info, &size) != 0)
+    result = skc__fail();
+  else
+    result = info.tcpi_state >= 6;
+#elif defined(TCPS_FIN_WAIT_1) && defined(TCP_INFO)
+  struct tcp_info info;
+  socklen_t size = sizeof info;
+  if (getsockopt(s, IPPROTO_TCP, TCP_INFO, &info, &size) != 0)
+    result = skc__fail();
+  else
+    result = info.tcpi_state >= TCPS_FIN_WAIT_1; /* see the macOS case */
+#else
+  (void)s;
+  result = SKC_ENOTSUP;
+#endif
+  errno = saved;
+  return result;
+}
+
+int skc__plat_set_inheritable(skc_socket_t s, int inheritable) {
+  int flags = fcntl(s, F_GETFD);
+  if (flags < 0)
+    return skc__fail();
+  flags = inheritable ? (flags & ~FD_CLOEXEC) : (flags | FD_CLOEXEC);
+  return fcntl(s, F_SETFD, flags) == 0 ? 0 : skc__fail();
+}

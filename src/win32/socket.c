@@ -1,0 +1,63 @@
+/*
+ * Windows: the Winsock calls on one socket.
+ */
+#include "../platform.h"
+
+#include <winsock2.h>
+
+#include <windows.h>
+
+static int skc__fail(void) { return skc__plat_translate(WSAGetLastError()); }
+
+int skc__plat_close(skc_socket_t s) {
+  return closesocket((SOCKET)s) == 0 ? 0 : skc__fail();
+}
+
+int skc__plat_shutdown(skc_socket_t s, int how) {
+  int native_how = SD_BOTH;
+  if (how == SKC_SHUT_RD)
+    native_how = SD_RECEIVE;
+  else if (how == SKC_SHUT_WR)
+    native_how = SD_SEND;
+  return shutdown((SOCKET)s, native_how) == 0 ? 0 : skc__fail();
+}
+
+int skc__plat_set_linger_zero(skc_socket_t s) {
+  struct linger lin;
+  lin.l_onoff = 1;
+  lin.l_linger = 0;
+  return setsockopt((SOCKET)s, SOL_SOCKET, SO_LINGER, (const char *)&lin,
+                    (int)sizeof lin) == 0
+             ? 0
+             : skc__fail();
+}
+
+/* Winsock moves an int's worth per call; the common code has clamped len
+ * to SKC_IO_MAX (INT_MAX) already, so the casts below are exact. Winsock
+ * never raises signals. */
+ptrdiff_t skc__plat_send(skc_socket_t s, const void *buf, size_t len) {
+  int n = send((SOCKET)s, (const char *)buf, (int)len, 0);
+  return n != SOCKET_ERROR ? (ptrdiff_t)n : skc__fail();
+}
+
+ptrdiff_t skc__plat_recv(skc_socket_t s, void *buf, size_t len) {
+  int n = recv((SOCKET)s, (char *)buf, (int)len, 0);
+  return n != SOCKET_ERROR ? (ptrdiff_t)n : skc__fail();
+}
+
+/* Winsock reports a send after our own SD_SEND as WSAESHUTDOWN and never
+ * as EPIPE, so the common code never needs to ask. */
+int skc__plat_sent_fin(skc_socket_t s) {
+  (void)s;
+  return SKC_ENOTSUP;
+}
+
+int skc__plat_set_inheritable(skc_socket_t s, int inheritable) {
+  if (SetHandleInformation((HANDLE)s, HANDLE_FLAG_INHERIT,
+                           inheritable ? HANDLE_FLAG_INHERIT : 0))
+    return 0;
+  /* GetLastError() and WSAGetLastError() are the same slot; an invalid
+   * handle arrives here as ERROR_INVALID_HANDLE, which translates to
+   * SKC_EBADF. */
+  return skc__plat_translate((int)GetLastError());
+}

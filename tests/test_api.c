@@ -1,0 +1,183 @@
+/*
+ * The API's contract outside the situations: argument checks, the native
+ * error slot, skc_tcp_pair(), skc_set_inheritable() and skc_init().
+ */
+#include "skc_test.h"
+
+#include <limits.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <winsock2.h>
+#define NATIVE_EINVAL WSAEINVAL
+#define NATIVE_EFAULT WSAEFAULT
+#else
+#include <errno.h>
+#define NATIVE_EINVAL EINVAL
+#define NATIVE_EFAULT EFAULT
+#endif
+
+#define SILENCE_MS 300
+
+static void shutdown_rejects_bad_how_without_a_call(void **state) {
+  skc_socket_t p[2];
+  char buf[4];
+  (void)state;
+  SKCT_PAIR(p);
+  skct_set_native_error(0);
+  assert_int_equal(skc_shutdown(p[0], 3), SKC_EINVAL);
+  assert_int_equal(skct_native_error(), NATIVE_EINVAL);
+  assert_int_equal(skc_shutdown(p[0], -1), SKC_EINVAL);
+  assert_int_equal(skc_shutdown(p[0], INT_MAX), SKC_EINVAL);
+  /* Checked before the handle: no system call was made. */
+  assert_int_equal(skc_shutdown(SKC_INVALID_SOCKET, 7), SKC_EINVAL);
+  /* The connection is untouched. */
+  assert_int_equal(skc_send(p[0], "ok", 2), 2);
+  skct_recv_exactly(p[1], buf, 2);
+  assert_memory_equal(buf, "ok", 2);
+  skc_close(p[0]);
+  skc_close(p[1]);
+}
+
+static void null_buffers_and_zero_lengths(void **state) {
+  skc_socket_t p[2];
+  char buf[4];
+  (void)state;
+  SKCT_PAIR(p);
+  skct_set_native_error(0);
+  assert_int_equal(skc_send(p[0], NULL, 1), SKC_EFAULT);
+  assert_int_equal(skct_native_error(), NATIVE_EFAULT);
+  skct_set_native_error(0);
+  assert_int_equal(skc_recv(p[0], NULL, 1), SKC_EFAULT);
+  assert_int_equal(skct_native_error(), NATIVE_EFAULT);
+  skct_set_native_error(0);
+  assert_int_equal(skc_recv(p[0], buf, 0), SKC_EINVAL);
+  assert_int_equal(skct_native_error(), NATIVE_EINVAL);
+  assert_int_equal(skc_send(p[0], NULL, 0), 0);
+  assert_int_equal(skc_send(p[0], buf, 0), 0);
+  assert_int_equal(skc_tcp_pair(NULL), SKC_EFAULT);
+  skc_close(p[0]);
+  skc_close(p[1]);
+}
+
+/* A length above INT_MAX is clamped, never truncated: recv with SIZE_MAX
+ * into a small buffer with 5 bytes queued returns those 5 bytes (a cast
+ * to int would have made it -1, an invalid argument on Windows). */
+static void huge_recv_length_is_clamped(void **state) {
+  skc_socket_t p[2];
+  char buf[16];
+  (void)state;
+  SKCT_PAIR(p);
+  assert_int_equal(skc_send(p[1], "12345", 5), 5);
+  assert_true(skct_wait_queued(p[0], 5, SKCT_DEADLINE_MS));
+  assert_int_equal(skc_recv(p[0], buf, (size_t)-1), 5);
+  assert_memory_equal(buf, "12345", 5);
+  skc_close(p[0]);
+  skc_close(p[1]);
+}
+
+static void tcp_pair_is_connected_both_ways(void **state) {
+  skc_socket_t p[2];
+  char buf[8];
+  (void)state;
+  SKCT_PAIR(p);
+  assert_true(p[0] != SKC_INVALID_SOCKET);
+  assert_true(p[1] != SKC_INVALID_SOCKET);
+  assert_true(p[0] != p[1]);
+  assert_int_equal(skc_send(p[0], "ping", 4), 4);
+  skct_recv_exactly(p[1], buf, 4);
+  assert_memory_equal(buf, "ping", 4);
+  assert_int_equal(skc_send(p[1], "pong", 4), 4);
+  skct_recv_exactly(p[0], buf, 4);
+  assert_memory_equal(buf, "pong", 4);
+  assert_int_equal(skc_close(p[0]), 0);
+  assert_int_equal(skc_close(p[1]), 0);
+}
+
+/* The seed's reference-counting trap across processes: a child that
+ * inherited the handle keeps our close from sending FIN; a handle marked
+ * non-inheritable (skc_tcp_pair's default) does not reach the child. */
+static void inheritable_handle_keeps_connection_open(void **state) {
+  skc_socket_t p[2];
+  skct_child child;
+  (void)state;
+  SKCT_PAIR(p);
+  assert_int_equal(skc_set_inheritable(p[0], 1), 0);
+  assert_int_equal(skct_spawn(&child, "hold", 0, 0, 1), 0);
+  assert_int_equal(skc_close(p[0]), 0);
+  assert_false(skct_wait_readable(p[1], SILENCE_MS));
+  skct_kill(&child);
+  skct_expect_eof(p[1]);
+  skc_close(p[1]);
+}
+
+static void non_inheritable_handle_closes_at_once(void **state) {
+  skc_socket_t p[2];
+  skct_child child;
+  (void)state;
+  SKCT_PAIR(p);
+  assert_int_equal(skc_set_inheritable(p[0], 1), 0);
+  assert_int_equal(skc_set_inheritable(p[0], 0), 0);
+  assert_int_equal(skct_spawn(&child, "hold", 0, 0, 1), 0);
+  assert_int_equal(skc_close(p[0]), 0);
+  skct_expect_eof(p[1]);
+  skct_kill(&child);
+  skc_close(p[1]);
+}
+
+static void set_inheritable_on_bad_handle(void **state) {
+  (void)state;
+  assert_int_equal(skc_set_inheritable(SKC_INVALID_SOCKET, 0), SKC_EBADF);
+}
+
+/* skc_init() is counted: a balanced cleanup leaves the library usable
+ * while another reference is held (main() holds one), and an unmatched
+ * skc_cleanup() is ignored. */
+static void init_is_reference_counted(void **state) {
+  skc_socket_t p[2];
+  (void)state;
+  assert_int_equal(skc_init(), 0);
+  assert_int_equal(skc_init(), 0);
+  skc_cleanup();
+  skc_cleanup();
+  SKCT_PAIR(p);
+  skc_close(p[0]);
+  skc_close(p[1]);
+  /* Drop main()'s reference too, and one more that was never taken. */
+  skc_cleanup();
+  skc_cleanup();
+#ifdef _WIN32
+  /* Windows needs WSAStartup before any socket call. */
+  assert_int_equal(skc_tcp_pair(p), SKC_ENOTINIT);
+#else
+  /* POSIX needs no start-up: sockets work without skc_init(). */
+  SKCT_PAIR(p);
+  skc_close(p[0]);
+  skc_close(p[1]);
+#endif
+  assert_int_equal(skc_init(), 0);
+  SKCT_PAIR(p);
+  skc_close(p[0]);
+  skc_close(p[1]);
+}
+
+int main(int argc, char **argv) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(shutdown_rejects_bad_how_without_a_call),
+      cmocka_unit_test(null_buffers_and_zero_lengths),
+      cmocka_unit_test(huge_recv_length_is_clamped),
+      cmocka_unit_test(tcp_pair_is_connected_both_ways),
+      cmocka_unit_test(inheritable_handle_keeps_connection_open),
+      cmocka_unit_test(non_inheritable_handle_closes_at_once),
+      cmocka_unit_test(set_inheritable_on_bad_handle),
+      cmocka_unit_test(init_is_reference_counted),
+  };
+  int rc = skct_main(argc, argv);
+  if (rc >= 0)
+    return rc;
+  if (skc_init() != 0)
+    return 1;
+  rc = cmocka_run_group_tests_name("api", tests, NULL, NULL);
+  skc_cleanup();
+  return rc;
+}
