@@ -39,10 +39,9 @@ static const char *const skc__err_messages[skc__err_count] = {
 
 /* Position of err in the list, or -1 when err is no SKC_E* code. */
 static int skc__err_index(int err) {
-  int index = SKC__ERR_FIRST - err;
-  if (err > SKC__ERR_FIRST || index >= skc__err_count)
+  if (err > SKC__ERR_FIRST || err <= SKC__ERR_FIRST - skc__err_count)
     return -1;
-  return index;
+  return SKC__ERR_FIRST - err;
 }
 
 const char *skc_err_name(int err) {
