@@ -4,6 +4,9 @@
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
+#if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#define _DARWIN_C_SOURCE /* FIONREAD from <sys/ioctl.h> */
+#endif
 #include "support.h"
 
 #include <stdio.h>
