@@ -373,3 +373,79 @@ void skct_thread_join(skct_thread *thread) {
 #endif
   thread->handle = NULL;
 }
+
+/* ---- SIGPIPE observation (scenarios) ---- */
+
+#ifndef _WIN32
+static sigset_t skct__saved_mask;
+#endif
+
+void skct_sigpipe_begin(void) {
+#ifndef _WIN32
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &block, &skct__saved_mask);
+#endif
+}
+
+int skct_sigpipe_end(void) {
+#ifdef _WIN32
+  return 0;
+#else
+  /* A SIGPIPE raised by send() while blocked stays pending for the thread
+   * (POSIX: the signal is generated for the thread that caused it). */
+  sigset_t pending, only;
+  int raised = 0;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  if (sigismember(&pending, SIGPIPE)) {
+    int sig;
+    sigemptyset(&only);
+    sigaddset(&only, SIGPIPE);
+    sigwait(&only, &sig);
+    raised = 1;
+  }
+  pthread_sigmask(SIG_SETMASK, &skct__saved_mask, NULL);
+  return raised;
+#endif
+}
+
+const char *skct_native_name(int native) {
+#ifdef _WIN32
+  switch (native) {
+#define SKCT_NAME(code) case code: return #code;
+    SKCT_NAME(WSAEINTR) SKCT_NAME(WSAEBADF) SKCT_NAME(WSAEACCES)
+    SKCT_NAME(WSAEFAULT) SKCT_NAME(WSAEINVAL) SKCT_NAME(WSAEMFILE)
+    SKCT_NAME(WSAEWOULDBLOCK) SKCT_NAME(WSAEINPROGRESS) SKCT_NAME(WSAEALREADY)
+    SKCT_NAME(WSAENOTSOCK) SKCT_NAME(WSAEMSGSIZE) SKCT_NAME(WSAENOPROTOOPT)
+    SKCT_NAME(WSAEOPNOTSUPP) SKCT_NAME(WSAEADDRINUSE) SKCT_NAME(WSAEADDRNOTAVAIL)
+    SKCT_NAME(WSAENETDOWN) SKCT_NAME(WSAENETUNREACH) SKCT_NAME(WSAENETRESET)
+    SKCT_NAME(WSAECONNABORTED) SKCT_NAME(WSAECONNRESET) SKCT_NAME(WSAENOBUFS)
+    SKCT_NAME(WSAEISCONN) SKCT_NAME(WSAENOTCONN) SKCT_NAME(WSAESHUTDOWN)
+    SKCT_NAME(WSAETIMEDOUT) SKCT_NAME(WSAECONNREFUSED) SKCT_NAME(WSAEHOSTUNREACH)
+    SKCT_NAME(WSANOTINITIALISED) SKCT_NAME(WSAEDISCON)
+#undef SKCT_NAME
+  default: return "?";
+  }
+#else
+  /* POSIX errno names are the SKC names (EWOULDBLOCK is EAGAIN on Linux
+   * and macOS). */
+  int code = skc_translate_error(native);
+  return code == SKC_EUNKNOWN ? "?" : skc_err_name(code);
+#endif
+}
+
+const char *skct_platform(void) {
+#if defined(_WIN32)
+  return "windows";
+#elif defined(__linux__)
+  return "linux";
+#elif defined(__APPLE__)
+  return "macos";
+#elif defined(__FreeBSD__)
+  return "freebsd";
+#else
+  return "posix";
+#endif
+}

@@ -78,4 +78,19 @@ typedef struct skct_thread {
 int skct_thread_start(skct_thread *thread, void (*fn)(void *), void *arg);
 void skct_thread_join(skct_thread *thread);
 
+
+/* ---- SIGPIPE observation (scenarios) ----
+ * Block SIGPIPE in the calling thread (the process's disposition is left
+ * alone), then report whether a SIGPIPE was raised for this thread since,
+ * consuming it, and restore the thread's mask. Always 0 on Windows. */
+void skct_sigpipe_begin(void);
+int skct_sigpipe_end(void);
+
+/* The native name of a native error code: "EPIPE", "WSAESHUTDOWN", ...;
+ * "?" when unknown. */
+const char *skct_native_name(int native);
+
+/* "linux", "windows", "macos", "freebsd" or "posix". */
+const char *skct_platform(void);
+
 #endif

@@ -12,10 +12,16 @@
 #include <winsock2.h>
 #define NATIVE_EINVAL WSAEINVAL
 #define NATIVE_EFAULT WSAEFAULT
+#define NATIVE_OWN_SHUTDOWN WSAESHUTDOWN
+#define NATIVE_ENOTCONN WSAENOTCONN
+#define NATIVE_BAD_HANDLE WSAENOTSOCK
 #else
 #include <errno.h>
 #define NATIVE_EINVAL EINVAL
 #define NATIVE_EFAULT EFAULT
+#define NATIVE_OWN_SHUTDOWN EPIPE
+#define NATIVE_ENOTCONN ENOTCONN
+#define NATIVE_BAD_HANDLE EBADF
 #endif
 
 #define SILENCE_MS 300
@@ -86,6 +92,39 @@ static void huge_recv_length_is_clamped(void **state) {
   free(buf);
   skc_close(p[0]);
   skc_close(p[1]);
+}
+
+/* After a failure the OS's own code is still in errno / WSAGetLastError(),
+ * also where sockclose made further calls to classify the situation (the
+ * TCP state query behind SKC_ESHUTDOWN on POSIX). */
+static void native_code_kept_after_failures(void **state) {
+  skc_socket_t p[2];
+  skc_socket_t unconnected = skct_tcp_socket();
+  char c = 0;
+  (void)state;
+  SKCT_PAIR(p);
+  assert_int_equal(skc_shutdown(p[0], SKC_SHUT_WR), 0);
+  skct_set_native_error(0);
+  assert_int_equal(skc_send(p[0], &c, 1), SKC_ESHUTDOWN);
+  assert_int_equal(skct_native_error(), NATIVE_OWN_SHUTDOWN);
+
+  assert_true(unconnected != SKC_INVALID_SOCKET);
+  skct_set_native_error(0);
+  assert_int_equal(skc_shutdown(unconnected, SKC_SHUT_RDWR), SKC_ENOTCONN);
+  assert_int_equal(skct_native_error(), NATIVE_ENOTCONN);
+  skc_close(unconnected);
+
+  assert_int_equal(skc_close(p[1]), 0);
+  skct_set_native_error(0);
+  assert_int_equal(skc_close(p[1]), SKC_EBADF);
+  assert_int_equal(skct_native_error(), NATIVE_BAD_HANDLE);
+  skct_set_native_error(0);
+  assert_int_equal(skc_recv(p[1], &c, 1), SKC_EBADF);
+  assert_int_equal(skct_native_error(), NATIVE_BAD_HANDLE);
+  skct_set_native_error(0);
+  assert_int_equal(skc_abort(SKC_INVALID_SOCKET), SKC_EBADF);
+  assert_int_equal(skct_native_error(), NATIVE_BAD_HANDLE);
+  skc_close(p[0]);
 }
 
 static void tcp_pair_is_connected_both_ways(void **state) {
@@ -178,6 +217,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(shutdown_rejects_bad_how_without_a_call),
       cmocka_unit_test(null_buffers_and_zero_lengths),
       cmocka_unit_test(huge_recv_length_is_clamped),
+      cmocka_unit_test(native_code_kept_after_failures),
       cmocka_unit_test(tcp_pair_is_connected_both_ways),
       cmocka_unit_test(inheritable_handle_keeps_connection_open),
       cmocka_unit_test(non_inheritable_handle_closes_at_once),
