@@ -61,9 +61,20 @@ int skc__plat_sent_fin(skc_socket_t s);
 
 int skc__plat_set_inheritable(skc_socket_t s, int inheritable);
 
-/* ---- tcp_pair.c ---- */
+/* ---- tcp_pair.c: loopback primitives for skc_tcp_pair() ---- */
 
-/* A connected, blocking, non-inheritable loopback pair; pair is not NULL. */
-int skc__plat_tcp_pair(skc_socket_t pair[2]);
+/* A blocking, non-inheritable TCP socket listening on 127.0.0.1 at an
+ * OS-assigned port, stored in *port (host byte order). */
+int skc__plat_loopback_listen(skc_socket_t *listener, unsigned short *port);
+
+/* A blocking, non-inheritable TCP socket connected to 127.0.0.1:port;
+ * *local_port receives its own port. */
+int skc__plat_loopback_connect(unsigned short port, skc_socket_t *client,
+                               unsigned short *local_port);
+
+/* Accept one connection (non-inheritable). *peer_port receives the peer's
+ * port when the peer is 127.0.0.1, else 0. */
+int skc__plat_loopback_accept(skc_socket_t listener, skc_socket_t *server,
+                              unsigned short *peer_port);
 
 #endif /* SKC_PLATFORM_H */

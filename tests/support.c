@@ -321,9 +321,19 @@ void skct_kill(skct_child *child) {
 
 /* ---- threads ---- */
 
+/* The start record lives on the starting thread's stack; the new thread
+ * copies what it needs and signals "started" before running fn, so that
+ * skct_thread_start() returns only once the thread runs. */
 struct skct__thread_start {
   void (*fn)(void *);
   void *arg;
+#ifdef _WIN32
+  HANDLE started;
+#else
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int started;
+#endif
 };
 
 #ifdef _WIN32
@@ -331,36 +341,60 @@ static DWORD WINAPI skct__thread_main(LPVOID param) {
 #else
 static void *skct__thread_main(void *param) {
 #endif
-  struct skct__thread_start start = *(struct skct__thread_start *)param;
-  free(param);
-  start.fn(start.arg);
+  struct skct__thread_start *start = param;
+  void (*fn)(void *) = start->fn;
+  void *arg = start->arg;
+#ifdef _WIN32
+  SetEvent(start->started);
+#else
+  pthread_mutex_lock(&start->lock);
+  start->started = 1;
+  pthread_cond_signal(&start->cond);
+  pthread_mutex_unlock(&start->lock);
+#endif
+  fn(arg);
   return 0;
 }
 
 int skct_thread_start(skct_thread *thread, void (*fn)(void *), void *arg) {
-  struct skct__thread_start *start = malloc(sizeof *start);
-  if (start == NULL)
-    return -1;
-  start->fn = fn;
-  start->arg = arg;
+  struct skct__thread_start start;
+  start.fn = fn;
+  start.arg = arg;
 #ifdef _WIN32
-  thread->handle = CreateThread(NULL, 0, skct__thread_main, start, 0, NULL);
-  if (thread->handle == NULL) {
-    free(start);
+  start.started = CreateEventA(NULL, TRUE, FALSE, NULL);
+  if (start.started == NULL)
     return -1;
-  }
+  thread->handle = CreateThread(NULL, 0, skct__thread_main, &start, 0, NULL);
+  if (thread->handle != NULL)
+    WaitForSingleObject(start.started, INFINITE);
+  CloseHandle(start.started);
+  return thread->handle != NULL ? 0 : -1;
 #else
   {
+    int rc;
     pthread_t *tid = malloc(sizeof *tid);
-    if (tid == NULL || pthread_create(tid, NULL, skct__thread_main, start) != 0) {
+    if (tid == NULL)
+      return -1;
+    pthread_mutex_init(&start.lock, NULL);
+    pthread_cond_init(&start.cond, NULL);
+    start.started = 0;
+    rc = pthread_create(tid, NULL, skct__thread_main, &start);
+    if (rc == 0) {
+      pthread_mutex_lock(&start.lock);
+      while (!start.started)
+        pthread_cond_wait(&start.cond, &start.lock);
+      pthread_mutex_unlock(&start.lock);
+    }
+    pthread_cond_destroy(&start.cond);
+    pthread_mutex_destroy(&start.lock);
+    if (rc != 0) {
       free(tid);
-      free(start);
       return -1;
     }
     thread->handle = tid;
+    return 0;
   }
 #endif
-  return 0;
 }
 
 void skct_thread_join(skct_thread *thread) {

@@ -71,7 +71,7 @@ int skct_spawn(skct_child *child, const char *role, long arg1, long arg2,
 /* Kill hard (SIGKILL / TerminateProcess) and reap. */
 void skct_kill(skct_child *child);
 
-/* A thread running fn(arg). */
+/* A thread running fn(arg); returns once the thread has started. */
 typedef struct skct_thread {
   void *handle;
 } skct_thread;

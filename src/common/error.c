@@ -10,17 +10,13 @@
  * lookup is one bounds check and one array index, whatever the code. */
 #define SKC__ERR_FIRST (-3000)
 
-#define SKC__ERR_COUNT_ONE(name, value, message) +1
-enum { skc__err_count = 0 SKC_ERRNO_MAP(SKC__ERR_COUNT_ONE) };
-#undef SKC__ERR_COUNT_ONE
-
 /* Fails to compile if a value in the list is not its position: codes must
  * stay consecutive for the table lookups below. */
 #define SKC__ERR_CHECK_ONE(name, value, message)                               \
   _Static_assert((value) == SKC__ERR_FIRST - skc__err_pos_##name,              \
                  "SKC_" #name " is out of sequence");
 #define SKC__ERR_POS_ONE(name, value, message) skc__err_pos_##name,
-enum { SKC_ERRNO_MAP(SKC__ERR_POS_ONE) skc__err_pos_end_ };
+enum { SKC_ERRNO_MAP(SKC__ERR_POS_ONE) skc__err_count };
 #undef SKC__ERR_POS_ONE
 SKC_ERRNO_MAP(SKC__ERR_CHECK_ONE)
 #undef SKC__ERR_CHECK_ONE

@@ -120,14 +120,6 @@ ptrdiff_t skc_recv(skc_socket_t s, void *buf, size_t len) {
   return n >= 0 ? n : skc__recv_situation((int)n);
 }
 
-int skc_tcp_pair(skc_socket_t pair[2]) {
-  if (pair == NULL)
-    return skc__plat_reject(SKC_EFAULT);
-  pair[0] = SKC_INVALID_SOCKET;
-  pair[1] = SKC_INVALID_SOCKET;
-  return skc__plat_tcp_pair(pair);
-}
-
 int skc_set_inheritable(skc_socket_t s, int inheritable) {
   if (s == SKC_INVALID_SOCKET)
     return skc__plat_reject(SKC_EBADF);

@@ -1,6 +1,5 @@
 /*
- * POSIX: a connected loopback TCP pair. socketpair(2) only makes AF_UNIX
- * pairs, whose close semantics are not TCP's.
+ * POSIX: loopback primitives for skc_tcp_pair() (src/common/tcp_pair.c).
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* accept4 */
@@ -9,11 +8,17 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+static int skc__fail_closing(skc_socket_t s) {
+  int native = errno;
+  close(s);
+  errno = native;
+  return skc__plat_translate(native);
+}
 
 /* A TCP socket that child processes do not inherit. Linux creates it so
  * atomically (SOCK_CLOEXEC); elsewhere FD_CLOEXEC follows at once. */
@@ -26,91 +31,78 @@ static int skc__tcp_socket(skc_socket_t *out) {
   if (s < 0)
     return skc__plat_translate(errno);
 #if !defined(SOCK_CLOEXEC)
-  if (skc__plat_set_inheritable(s, 0) != 0) {
-    int err = skc__plat_translate(errno);
-    int saved = errno;
-    close(s);
-    errno = saved;
-    return err;
-  }
+  if (skc__plat_set_inheritable(s, 0) != 0)
+    return skc__fail_closing(s);
 #endif
   *out = s;
   return 0;
 }
 
-static int skc__same_endpoint(const struct sockaddr_in *a,
-                              const struct sockaddr_in *b) {
-  return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
-}
-
-int skc__plat_tcp_pair(skc_socket_t pair[2]) {
-  skc_socket_t listener = SKC_INVALID_SOCKET;
-  skc_socket_t client = SKC_INVALID_SOCKET;
-  skc_socket_t server = SKC_INVALID_SOCKET;
-  struct sockaddr_in addr, client_addr, peer_addr;
-  socklen_t len;
-  int err = 0;
-  int saved;
-
+static struct sockaddr_in skc__loopback(unsigned short port) {
+  struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(port);
+  return addr;
+}
 
-  if ((err = skc__tcp_socket(&listener)) != 0)
-    goto done;
-  len = sizeof addr;
-  if (bind(listener, (struct sockaddr *)&addr, sizeof addr) != 0 ||
-      listen(listener, 1) != 0 ||
-      getsockname(listener, (struct sockaddr *)&addr, &len) != 0)
-    goto fail;
-  if ((err = skc__tcp_socket(&client)) != 0)
-    goto done;
-  if (connect(client, (struct sockaddr *)&addr, sizeof addr) != 0)
-    goto fail;
-  len = sizeof client_addr;
-  if (getsockname(client, (struct sockaddr *)&client_addr, &len) != 0)
-    goto fail;
-  /* Another local process may connect to the listener first; accept until
-   * the connection whose peer is our client arrives. */
-  for (;;) {
-    len = sizeof peer_addr;
+int skc__plat_loopback_listen(skc_socket_t *listener, unsigned short *port) {
+  struct sockaddr_in addr = skc__loopback(0);
+  socklen_t len = sizeof addr;
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  int err = skc__tcp_socket(&s);
+  if (err != 0)
+    return err;
+  if (bind(s, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(s, 1) != 0 ||
+      getsockname(s, (struct sockaddr *)&addr, &len) != 0)
+    return skc__fail_closing(s);
+  *listener = s;
+  *port = ntohs(addr.sin_port);
+  return 0;
+}
+
+int skc__plat_loopback_connect(unsigned short port, skc_socket_t *client,
+                               unsigned short *local_port) {
+  struct sockaddr_in addr = skc__loopback(port);
+  socklen_t len = sizeof addr;
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  int err = skc__tcp_socket(&s);
+  if (err != 0)
+    return err;
+  if (connect(s, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+      getsockname(s, (struct sockaddr *)&addr, &len) != 0)
+    return skc__fail_closing(s);
+  *client = s;
+  *local_port = ntohs(addr.sin_port);
+  return 0;
+}
+
+int skc__plat_loopback_accept(skc_socket_t listener, skc_socket_t *server,
+                              unsigned short *peer_port) {
+  struct sockaddr_in peer;
+  socklen_t len;
+  skc_socket_t s;
+  do {
+    memset(&peer, 0, sizeof peer);
+    len = sizeof peer;
 #if defined(__linux__)
-    server = accept4(listener, (struct sockaddr *)&peer_addr, &len,
-                     SOCK_CLOEXEC);
+    s = accept4(listener, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
 #else
-    server = accept(listener, (struct sockaddr *)&peer_addr, &len);
+    s = accept(listener, (struct sockaddr *)&peer, &len);
 #endif
-    if (server < 0) {
-      if (errno == EINTR || errno == ECONNABORTED)
-        continue;
-      goto fail;
-    }
+    /* accept(2): a connection reset before it was accepted may be
+     * reported as ECONNABORTED; the next one is still there. */
+  } while (s < 0 && (errno == EINTR || errno == ECONNABORTED));
+  if (s < 0)
+    return skc__plat_translate(errno);
 #if !defined(__linux__)
-    if (skc__plat_set_inheritable(server, 0) != 0)
-      goto fail;
+  if (skc__plat_set_inheritable(s, 0) != 0)
+    return skc__fail_closing(s);
 #endif
-    if (skc__same_endpoint(&peer_addr, &client_addr))
-      break;
-    close(server);
-    server = SKC_INVALID_SOCKET;
-  }
-  pair[0] = client;
-  pair[1] = server;
-  client = SKC_INVALID_SOCKET;
-  server = SKC_INVALID_SOCKET;
-  goto done;
-
-fail:
-  err = skc__plat_translate(errno);
-done:
-  saved = errno;
-  if (listener >= 0)
-    close(listener);
-  if (client >= 0)
-    close(client);
-  if (server >= 0)
-    close(server);
-  errno = saved;
-  return err;
+  *server = s;
+  *peer_port = peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK)
+                   ? ntohs(peer.sin_port)
+                   : 0;
+  return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * Windows: a connected loopback TCP pair. Winsock has no socketpair().
+ * Windows: loopback primitives for skc_tcp_pair() (src/common/tcp_pair.c).
  */
 #include "../platform.h"
 
@@ -11,6 +11,13 @@
 #ifndef WSA_FLAG_NO_HANDLE_INHERIT
 #define WSA_FLAG_NO_HANDLE_INHERIT 0x80
 #endif
+
+static int skc__fail_closing(SOCKET s) {
+  int native = WSAGetLastError();
+  closesocket(s);
+  WSASetLastError(native);
+  return skc__plat_translate(native);
+}
 
 /* A TCP socket that child processes do not inherit. Winsock handles are
  * inheritable by default; WSA_FLAG_NO_HANDLE_INHERIT (Windows 7 SP1 and
@@ -24,71 +31,64 @@ static int skc__tcp_socket(SOCKET *out) {
   return 0;
 }
 
-static int skc__same_endpoint(const struct sockaddr_in *a,
-                              const struct sockaddr_in *b) {
-  return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
-}
-
-int skc__plat_tcp_pair(skc_socket_t pair[2]) {
-  SOCKET listener = INVALID_SOCKET;
-  SOCKET client = INVALID_SOCKET;
-  SOCKET server = INVALID_SOCKET;
-  struct sockaddr_in addr, client_addr, peer_addr;
-  int len;
-  int err = 0;
-  int saved;
-
+static struct sockaddr_in skc__loopback(unsigned short port) {
+  struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(port);
+  return addr;
+}
 
-  if ((err = skc__tcp_socket(&listener)) != 0)
-    goto done;
-  len = (int)sizeof addr;
-  if (bind(listener, (struct sockaddr *)&addr, (int)sizeof addr) != 0 ||
-      listen(listener, 1) != 0 ||
-      getsockname(listener, (struct sockaddr *)&addr, &len) != 0)
-    goto fail;
-  if ((err = skc__tcp_socket(&client)) != 0)
-    goto done;
-  if (connect(client, (struct sockaddr *)&addr, (int)sizeof addr) != 0)
-    goto fail;
-  len = (int)sizeof client_addr;
-  if (getsockname(client, (struct sockaddr *)&client_addr, &len) != 0)
-    goto fail;
-  /* Another local process may connect to the listener first; accept until
-   * the connection whose peer is our client arrives. An accepted socket
-   * takes its inheritance flag from the listener. */
-  for (;;) {
-    len = (int)sizeof peer_addr;
-    server = accept(listener, (struct sockaddr *)&peer_addr, &len);
-    if (server == INVALID_SOCKET) {
-      if (WSAGetLastError() == WSAECONNRESET)
-        continue;
-      goto fail;
-    }
-    if (skc__same_endpoint(&peer_addr, &client_addr))
-      break;
-    closesocket(server);
-    server = INVALID_SOCKET;
-  }
-  pair[0] = (skc_socket_t)client;
-  pair[1] = (skc_socket_t)server;
-  client = INVALID_SOCKET;
-  server = INVALID_SOCKET;
-  goto done;
+int skc__plat_loopback_listen(skc_socket_t *listener, unsigned short *port) {
+  struct sockaddr_in addr = skc__loopback(0);
+  int len = (int)sizeof addr;
+  SOCKET s = INVALID_SOCKET;
+  int err = skc__tcp_socket(&s);
+  if (err != 0)
+    return err;
+  if (bind(s, (struct sockaddr *)&addr, (int)sizeof addr) != 0 ||
+      listen(s, 1) != 0 || getsockname(s, (struct sockaddr *)&addr, &len) != 0)
+    return skc__fail_closing(s);
+  *listener = (skc_socket_t)s;
+  *port = ntohs(addr.sin_port);
+  return 0;
+}
 
-fail:
-  err = skc__plat_translate(WSAGetLastError());
-done:
-  saved = WSAGetLastError();
-  if (listener != INVALID_SOCKET)
-    closesocket(listener);
-  if (client != INVALID_SOCKET)
-    closesocket(client);
-  if (server != INVALID_SOCKET)
-    closesocket(server);
-  WSASetLastError(saved);
-  return err;
+int skc__plat_loopback_connect(unsigned short port, skc_socket_t *client,
+                               unsigned short *local_port) {
+  struct sockaddr_in addr = skc__loopback(port);
+  int len = (int)sizeof addr;
+  SOCKET s = INVALID_SOCKET;
+  int err = skc__tcp_socket(&s);
+  if (err != 0)
+    return err;
+  if (connect(s, (struct sockaddr *)&addr, (int)sizeof addr) != 0 ||
+      getsockname(s, (struct sockaddr *)&addr, &len) != 0)
+    return skc__fail_closing(s);
+  *client = (skc_socket_t)s;
+  *local_port = ntohs(addr.sin_port);
+  return 0;
+}
+
+int skc__plat_loopback_accept(skc_socket_t listener, skc_socket_t *server,
+                              unsigned short *peer_port) {
+  struct sockaddr_in peer;
+  int len;
+  SOCKET s;
+  do {
+    memset(&peer, 0, sizeof peer);
+    len = (int)sizeof peer;
+    /* An accepted socket takes its inheritance flag from the listener. A
+     * connection reset before accept is reported as WSAECONNRESET
+     * (accept documentation); the next one is still there. */
+    s = accept((SOCKET)listener, (struct sockaddr *)&peer, &len);
+  } while (s == INVALID_SOCKET && WSAGetLastError() == WSAECONNRESET);
+  if (s == INVALID_SOCKET)
+    return skc__plat_translate(WSAGetLastError());
+  *server = (skc_socket_t)s;
+  *peer_port = peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK)
+                   ? ntohs(peer.sin_port)
+                   : 0;
+  return 0;
 }
