@@ -483,3 +483,49 @@ const char *skct_platform(void) {
   return "posix";
 #endif
 }
+
+/* ---- bad-input helpers ---- */
+
+#ifndef _WIN32
+static int skct__pipe_write_end = -1;
+#else
+static HANDLE skct__pipe_write_end = NULL;
+#endif
+
+skc_socket_t skct_not_a_socket(void) {
+#ifdef _WIN32
+  HANDLE read_end, write_end;
+  if (!CreatePipe(&read_end, &write_end, NULL, 0))
+    return SKC_INVALID_SOCKET;
+  skct__pipe_write_end = write_end;
+  return (skc_socket_t)read_end;
+#else
+  int fds[2];
+  if (pipe(fds) != 0)
+    return SKC_INVALID_SOCKET;
+  skct__pipe_write_end = fds[1];
+  return fds[0];
+#endif
+}
+
+void skct_release_not_a_socket(skc_socket_t h) {
+#ifdef _WIN32
+  CloseHandle((HANDLE)h);
+  CloseHandle(skct__pipe_write_end);
+  skct__pipe_write_end = NULL;
+#else
+  close(h); /* may already be closed by the call under test: EBADF */
+  close(skct__pipe_write_end);
+  skct__pipe_write_end = -1;
+#endif
+}
+
+int skct_set_nonblocking(skc_socket_t s) {
+#ifdef _WIN32
+  u_long on = 1;
+  return ioctlsocket((SOCKET)s, FIONBIO, &on) == 0 ? 0 : -1;
+#else
+  int on = 1;
+  return ioctl(s, FIONBIO, &on) == 0 ? 0 : -1;
+#endif
+}

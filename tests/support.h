@@ -93,4 +93,14 @@ const char *skct_native_name(int native);
 /* "linux", "windows", "macos", "freebsd" or "posix". */
 const char *skct_platform(void);
 
+
+/* ---- bad-input helpers ----
+ * A handle that is open but is not a socket: the read end of a pipe
+ * (pipe() on POSIX, CreatePipe on Windows), and its release. */
+skc_socket_t skct_not_a_socket(void);
+void skct_release_not_a_socket(skc_socket_t h);
+
+/* Put a socket in non-blocking mode (FIONBIO). 0 on success. */
+int skct_set_nonblocking(skc_socket_t s);
+
 #endif
