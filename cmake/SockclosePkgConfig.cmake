@@ -3,7 +3,8 @@
 # The prefix is filled in at install time, so that the file names the
 # directory actually installed to (`cmake --install build --prefix DIR`
 # included). A static build adds -DSKC_STATIC to Cflags, as the CMake target
-# does; on Windows, Libs.private names ws2_32 for `pkg-config --static`.
+# does; on Windows, Libs.private names ws2_32 and iphlpapi for
+# `pkg-config --static`.
 function(sockclose_install_pkgconfig target)
   get_target_property(type ${target} TYPE)
   set(SOCKCLOSE_PC_CFLAGS "")
@@ -12,7 +13,7 @@ function(sockclose_install_pkgconfig target)
   endif()
   set(SOCKCLOSE_PC_LIBS_PRIVATE "")
   if(WIN32)
-    set(SOCKCLOSE_PC_LIBS_PRIVATE " -lws2_32")
+    set(SOCKCLOSE_PC_LIBS_PRIVATE " -lws2_32 -liphlpapi")
   endif()
   foreach(dir LIBDIR INCLUDEDIR)
     if(IS_ABSOLUTE "${CMAKE_INSTALL_${dir}}")

@@ -73,7 +73,12 @@ typedef unsigned int skc_socket_t;
 /** The invalid handle: `INVALID_SOCKET` on Windows, -1 on POSIX. */
 #define SKC_INVALID_SOCKET ((skc_socket_t)~(skc_socket_t)0)
 #else
+/**
+ * The platform's socket handle: `SOCKET` on Windows (an unsigned integer as
+ * wide as a pointer), a file descriptor (`int`) on POSIX.
+ */
 typedef int skc_socket_t;
+/** The invalid handle: `INVALID_SOCKET` on Windows, -1 on POSIX. */
 #define SKC_INVALID_SOCKET (-1)
 #endif
 /**@}*/
@@ -227,6 +232,7 @@ SKC_EXTERN int skc_close(skc_socket_t s);
  * @brief Shut down one or both directions of a connection, for every copy
  * of the handle at once.
  *
+ * @param s the connected socket.
  * @param how `SKC_SHUT_RD`, `SKC_SHUT_WR` or `SKC_SHUT_RDWR`, mapped to the
  *        named `SHUT_*` / `SD_*` constants.
  * @return 0; `SKC_EINVAL` when `how` is none of the three (no system call is
@@ -322,6 +328,7 @@ SKC_EXTERN int skc_tcp_pair(skc_socket_t pair[2]);
  * parent's skc_close() sends no FIN. Make listening and connected sockets
  * non-inheritable unless a child really needs them.
  *
+ * @param s the socket handle.
  * @param inheritable non-zero to let children inherit the handle.
  * @return 0, or `SKC_EBADF` when `s` is not an open handle.
  */
@@ -372,6 +379,650 @@ SKC_EXTERN int skc_is_connection_gone(int err);
  * @return 1 or 0.
  */
 SKC_EXTERN int skc_is_try_again(int err);
+
+/* ======================================================================
+ * Connection state and audit
+ * ====================================================================== */
+
+/** @name TCP connection states
+ * One numbering on every OS: the tcpConnState numbering of RFC 1213
+ * (MIB-II), which Windows' MIB_TCP_STATE also uses. Linux (`tcpi_state`,
+ * CLOSE_WAIT = 8), Windows `SIO_TCP_INFO` (TCPSTATE, CLOSE_WAIT = 7) and
+ * the BSDs and macOS (TCPS_*, CLOSE_WAIT = 5) each number the states
+ * differently; sockclose translates. The values are permanent.
+ */
+/**@{*/
+/** A TCP connection state, numbered as in RFC 1213 on every OS. */
+typedef enum skc_tcp_state_t {
+  SKC_TCP_CLOSED = 1,        /**< No connection: never connected, reset, or over. */
+  SKC_TCP_LISTEN = 2,        /**< A listening socket. */
+  SKC_TCP_SYN_SENT = 3,      /**< connect() sent a SYN, no answer yet. */
+  SKC_TCP_SYN_RECEIVED = 4,  /**< A SYN arrived and was answered (not yet accepted). */
+  SKC_TCP_ESTABLISHED = 5,   /**< Open in both directions. */
+  SKC_TCP_FIN_WAIT_1 = 6,    /**< We sent our FIN; not yet acknowledged. */
+  SKC_TCP_FIN_WAIT_2 = 7,    /**< Our FIN is acknowledged; the peer may still send. */
+  SKC_TCP_CLOSE_WAIT = 8,    /**< The peer sent its FIN; we have not closed yet. */
+  SKC_TCP_CLOSING = 9,       /**< Both sent FIN at once; ours not yet acknowledged. */
+  SKC_TCP_LAST_ACK = 10,     /**< Peer's FIN, then ours; waiting for the last ACK. */
+  SKC_TCP_TIME_WAIT = 11     /**< We closed first and both FINs are done; the
+                                  port pair stays reserved for 2 MSL. */
+} skc_tcp_state_t;
+/** One more than the largest state value, for arrays indexed by state. */
+#define SKC_TCP_STATE_COUNT 12
+/** The bit of one state in skc_audit_options::states. */
+#define SKC_TCP_STATE_BIT(state) (1u << (unsigned)(state))
+/**@}*/
+
+/**
+ * @brief The TCP state of a socket's connection, as an `SKC_TCP_*` value.
+ *
+ * Asks the kernel about this one socket: `TCP_INFO` on Linux and FreeBSD,
+ * `TCP_CONNECTION_INFO` on macOS, `SIO_TCP_INFO` on Windows 10 1703 and
+ * later (`SO_ACCEPTCONN` first, so a listener reads `SKC_TCP_LISTEN`
+ * there on every version).
+ *
+ * A socket that was never connected reads `SKC_TCP_CLOSED`. Linux differs
+ * in one case: once both FINs have been exchanged, the socket this process
+ * still holds reads `SKC_TCP_CLOSED` even when it closed first, because
+ * Linux hands the TIME_WAIT period to a separate kernel object that only
+ * the audit (skc_audit_list()) shows; Windows and macOS report
+ * `SKC_TCP_TIME_WAIT` for the socket itself.
+ *
+ * @return an `SKC_TCP_*` value (always positive), or:
+ *  - `SKC_ENOTSUP`: the OS cannot tell (Windows before 10 1703, Wine 8,
+ *    which does not implement `SIO_TCP_INFO`, and other systems), or `s`
+ *    is not a TCP socket.
+ *  - `SKC_EBADF`: `s` is not an open socket.
+ *  - another `SKC_E*` code.
+ */
+SKC_EXTERN int skc_tcp_state(skc_socket_t s);
+
+/**
+ * @brief The name of a state: "ESTABLISHED", "CLOSE_WAIT", "TIME_WAIT"...
+ * @return a static string, never NULL: "UNKNOWN" for a value that is no
+ *         `SKC_TCP_*` state.
+ */
+SKC_EXTERN const char *skc_tcp_state_name(int state);
+
+/**
+ * @brief The state named by a string, for command lines and
+ * configuration files.
+ *
+ * Case is ignored and '-' equals '_', so "CLOSE_WAIT", "close-wait" and
+ * "Close_Wait" all name `SKC_TCP_CLOSE_WAIT`. Linux's spellings are
+ * accepted too: "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "CLOSE".
+ *
+ * @return the `SKC_TCP_*` value; `SKC_EINVAL` for an unknown name;
+ *         `SKC_EFAULT` when `name` is NULL.
+ */
+SKC_EXTERN int skc_tcp_state_from_name(const char *name);
+
+/**
+ * @brief Has the peer ended its side of the connection: did its FIN (or
+ * an RST) arrive?
+ *
+ * Reads the TCP state without receiving anything, so it does not consume
+ * data and answers the same while unread data is still queued: after the
+ * peer's FIN, skc_recv() first returns every queued byte, then 0.
+ * A server can use it to find connections whose client has left (the
+ * connections that pile up in CLOSE_WAIT when nobody closes them).
+ *
+ * Where skc_tcp_state() cannot tell (Windows without `SIO_TCP_INFO`, and
+ * Wine), the state is looked up in the system's connection table by this
+ * socket's address and port pair, as skc_audit_list() sees it.
+ *
+ * @return
+ *  - 1: nothing more will arrive beyond what is queued. The peer sent its
+ *    FIN (`CLOSE_WAIT`, `LAST_ACK`, `CLOSING`, `TIME_WAIT`), or there is no
+ *    connection any more (`CLOSED`: reset, over, or never connected).
+ *  - 0: the peer may still send (`SYN_SENT`, `SYN_RECEIVED`,
+ *    `ESTABLISHED`, `FIN_WAIT_1`, `FIN_WAIT_2`).
+ *  - `SKC_ENOTCONN`: `s` is a listening socket.
+ *  - `SKC_EBADF`: `s` is not an open socket.
+ *  - `SKC_ENOTSUP`: `s` is not a TCP socket, or the OS can tell neither
+ *    way.
+ *  - another `SKC_E*` code.
+ */
+SKC_EXTERN int skc_peer_closed(skc_socket_t s);
+
+/**
+ * @brief Prepare a listening socket so that a restarted server can bind
+ * its port at once, without letting another program take the port over.
+ * Call it after creating the socket and before bind().
+ *
+ * After a server closes connections first, they stay in TIME_WAIT for up
+ * to 2 MSL (60 s on Linux, 120 s on Windows). Linux and macOS then refuse
+ * to bind the port again (EADDRINUSE) unless the old sockets and the new
+ * one all carry `SO_REUSEADDR`: this sets it on POSIX, where it never lets
+ * two sockets listen on one port. Call it on every listener, since the
+ * TIME_WAIT connections of an old listener count only when that one had it
+ * too.
+ *
+ * On Windows, `SO_REUSEADDR` would let any other process bind the same
+ * port and steal its connections, so this sets `SO_EXCLUSIVEADDRUSE`
+ * instead: no other socket can bind the port while this one holds it
+ * (Windows never refused a rebind over TIME_WAIT in the first place).
+ * Microsoft documents that a port bound exclusively may stay unavailable
+ * while connections accepted by the previous listener are still active.
+ *
+ * @return 0; `SKC_EBADF` when `s` is not an open socket; `SKC_EINVAL` when
+ *         the OS refuses the option (Windows: `s` is already bound);
+ *         another `SKC_E*` code.
+ */
+SKC_EXTERN int skc_listen_reuse(skc_socket_t s);
+
+/** @name Connection audit
+ * A portable `netstat -tanp`: every TCP connection of the machine with its
+ * state, addresses, queues and, on request, the process that holds it.
+ */
+/**@{*/
+
+#define SKC_FAMILY_IPV4 4 /**< skc_endpoint::family of an IPv4 address. */
+#define SKC_FAMILY_IPV6 6 /**< skc_endpoint::family of an IPv6 address. */
+
+/** One end of a connection. */
+typedef struct skc_endpoint {
+  int family;                /**< `SKC_FAMILY_IPV4` or `SKC_FAMILY_IPV6`. */
+  unsigned char address[16]; /**< Network byte order; IPv4 uses the first 4. */
+  unsigned short port;       /**< Host byte order; 0 for "any" (a listener's remote end). */
+  unsigned long scope_id;    /**< IPv6 scope (interface index); 0 otherwise. */
+} skc_endpoint;
+
+/** Room skc_endpoint_format() needs for any endpoint, terminator included. */
+#define SKC_ENDPOINT_STRLEN 64
+
+/**
+ * @brief Write an endpoint as text: "127.0.0.1:80", "[::1]:80",
+ * "[fe80::1%2]:80" (IPv6 in the RFC 5952 form).
+ * @return the length written (without the terminator); `SKC_EFAULT` when
+ *         `endpoint` or `buf` is NULL; `SKC_EINVAL` when the family is
+ *         neither IPv4 nor IPv6; `SKC_ENOBUFS` when `size` is too small
+ *         (`SKC_ENDPOINT_STRLEN` always suffices; `buf` then holds "").
+ */
+SKC_EXTERN int skc_endpoint_format(const skc_endpoint *endpoint, char *buf,
+                                   size_t size);
+
+/** Room for a process name in skc_connection::process. */
+#define SKC_PROCESS_NAME_MAX 64
+
+/** One TCP connection (or listener) as the audit sees it. */
+typedef struct skc_connection {
+  int state;           /**< An `SKC_TCP_*` value. */
+  skc_endpoint local;  /**< This machine's end. */
+  skc_endpoint remote; /**< The peer's end (all zero for a listener). */
+  /** Bytes received and not yet read by the program: what a CLOSE_WAIT
+   * connection still holds for it. (Linux's own tools count the peer's
+   * FIN as one more byte until it is read; this does not.) For a Linux
+   * listener, the connections waiting for accept(). -1 where the OS does
+   * not tell (Windows). */
+  long long recv_queue;
+  /** Bytes sent and not yet acknowledged by the peer. For a Linux
+   * listener, its backlog limit (netlink) or 0 (/proc). -1 where the OS
+   * does not tell (Windows). */
+  long long send_queue;
+  /** The process holding the socket, filled only when owners were asked
+   * for: -1 when not asked or not known (a process of another user, on
+   * most systems); 0 when no process holds it (TIME_WAIT, and connections
+   * closed by their program that are still finishing). Where several
+   * processes hold it, the lowest pid. Wine reports 0 for every
+   * connection. */
+  long pid;
+  /** The process's name ("nginx", "server.exe"), "" when unknown. */
+  char process[SKC_PROCESS_NAME_MAX];
+  /** Linux: the socket's inode (as in /proc/PID/fd); 0 for sockets no
+   * process holds, and on other systems. */
+  unsigned long long inode;
+} skc_connection;
+
+/** Where skc_audit_list() reads the table (skc_audit_options::source). */
+#define SKC_AUDIT_SOURCE_AUTO 0    /**< The best this OS has. */
+#define SKC_AUDIT_SOURCE_NETLINK 1 /**< Linux: NETLINK_SOCK_DIAG (inet_diag). */
+#define SKC_AUDIT_SOURCE_PROCFS 2  /**< Linux: /proc/net/tcp and /proc/net/tcp6. */
+
+/**
+ * What skc_audit_list() reports. Zero-initialize it (`= {0}`) and set only
+ * the fields wanted: all zero lists every TCP connection and listener of
+ * both IP families, without owners.
+ */
+typedef struct skc_audit_options {
+  /** `SKC_TCP_STATE_BIT()`s of the states wanted; 0 for every state. On
+   * Linux the kernel applies it, so the cost follows what is returned. */
+  unsigned int states;
+  /** Keep connections whose local or remote port is this; 0 for any. */
+  unsigned short port;
+  /** Keep connections whose local port is this; 0 for any. */
+  unsigned short local_port;
+  /** Keep connections whose remote port is this; 0 for any. */
+  unsigned short remote_port;
+  /** `SKC_FAMILY_IPV4` or `SKC_FAMILY_IPV6`; 0 for both. */
+  int family;
+  /** Keep only connections held by this process id; 0 for any. Implies
+   * owners. Under Wine nothing matches (every pid is 0). */
+  long pid;
+  /** Non-zero: fill skc_connection::pid and skc_connection::process. On
+   * Linux this scans /proc/PID/fd of every process (only that of `pid` when set), matching
+   * only the connections that passed the other filters. */
+  int owners;
+  /** `SKC_AUDIT_SOURCE_*`: AUTO unless a test or benchmark must pick. */
+  int source;
+} skc_audit_options;
+
+/**
+ * @brief List the machine's TCP connections.
+ *
+ * Linux: `NETLINK_SOCK_DIAG` inet_diag dumps for IPv4 and IPv6 with the
+ * state and port filters run by the kernel, or /proc/net/tcp{,6} where
+ * netlink is not available. Owners come from matching socket inodes in
+ * /proc/PID/fd. Windows: `GetExtendedTcpTable(TCP_TABLE_OWNER_PID_ALL)`
+ * for AF_INET and AF_INET6; owner names from the process image. macOS:
+ * libproc, which sees only sockets that a process holds (no TIME_WAIT).
+ *
+ * The list is a snapshot: connections change while it is read, and a
+ * connection may be missing or appear in two states when it changes
+ * during the call.
+ *
+ * @param options what to list; NULL for the defaults (everything).
+ * @param list receives an array to release with skc_audit_free() (NULL
+ *        when nothing matched).
+ * @param count receives the number of entries.
+ * @return 0, or:
+ *  - `SKC_EFAULT`: `list` or `count` is NULL.
+ *  - `SKC_EINVAL`: an option is out of range (a state bit that is no
+ *    state, an unknown family or source, a negative pid).
+ *  - `SKC_ENOTSUP`: this OS has no audit, or the source asked for is not
+ *    this OS's.
+ *  - `SKC_ENOMEM`, or the `SKC_E*` code of the system call that failed.
+ *  On failure `*list` is NULL and `*count` 0.
+ */
+SKC_EXTERN int skc_audit_list(const skc_audit_options *options,
+                              skc_connection **list, size_t *count);
+
+/** @brief Release a list from skc_audit_list(). NULL is ignored. */
+SKC_EXTERN void skc_audit_free(skc_connection *list);
+/**@}*/
+
+/** @name Leak check for test suites
+ * Take a snapshot when a test starts; when it ends, skc_leak_check()
+ * reports this process's sockets that the test left behind: connections in
+ * CLOSE_WAIT (the peer left and nobody closed the socket) and socket
+ * handles opened since the snapshot and still open.
+ *
+ * With cmocka, as a setup/teardown pair:
+ * @code
+ * static skc_leak_snapshot *snap;
+ * static int setup(void **state) { return skc_leak_snapshot_take(&snap) ? -1 : 0; }
+ * static int teardown(void **state) {
+ *   skc_leak_report report;
+ *   int leaks = skc_leak_check(snap, &report);
+ *   skc_leak_snapshot_free(snap);
+ *   if (leaks != 0) print_error("%s", report.text);
+ *   return leaks == 0 ? 0 : -1;
+ * }
+ * @endcode
+ *
+ * Only sockets are considered. The process's socket handles are listed
+ * from /proc/self/fd on Linux, libproc on macOS, every descriptor number
+ * below the limit on other POSIX systems, and the process's handle table
+ * on Windows (each file handle is asked whether it is a socket, which may
+ * wait while another thread is blocked in synchronous I/O on that handle).
+ */
+/**@{*/
+/** The set of this process's sockets at one moment (opaque). */
+typedef struct skc_leak_snapshot skc_leak_snapshot;
+
+/** Room for skc_leak_report::text. */
+#define SKC_LEAK_REPORT_TEXT 2048
+
+/** What skc_leak_check() found. */
+typedef struct skc_leak_report {
+  /** Sockets of this process in CLOSE_WAIT that were not in CLOSE_WAIT
+   * (or did not exist) at the snapshot. */
+  size_t close_wait;
+  /** Other sockets opened since the snapshot and still open. */
+  size_t open_sockets;
+  /** One line per finding, e.g. "leaked socket 7: CLOSE_WAIT
+   * 127.0.0.1:5700 <- 127.0.0.1:41234, 16 bytes unread" or "open socket
+   * 8: LISTEN 127.0.0.1:5700"; "" when nothing was found. Truncated to
+   * fit, ending with "...". */
+  char text[SKC_LEAK_REPORT_TEXT];
+} skc_leak_report;
+
+/**
+ * @brief Record this process's open sockets and their states.
+ * @return 0 and a snapshot for skc_leak_check() and
+ *         skc_leak_snapshot_free(); `SKC_EFAULT` when `snapshot` is NULL;
+ *         `SKC_ENOTINIT` on Windows before skc_init(); `SKC_ENOMEM`; or
+ *         the code of the system call that failed.
+ */
+SKC_EXTERN int skc_leak_snapshot_take(skc_leak_snapshot **snapshot);
+
+/**
+ * @brief Compare this process's sockets now with a snapshot.
+ * @param snapshot from skc_leak_snapshot_take().
+ * @param report receives the findings; may be NULL.
+ * @return the number of findings (`close_wait + open_sockets`, 0 when
+ *         none), or `SKC_EFAULT` when `snapshot` is NULL, or the code of
+ *         the system call that failed.
+ */
+SKC_EXTERN int skc_leak_check(const skc_leak_snapshot *snapshot,
+                              skc_leak_report *report);
+
+/** @brief Release a snapshot. NULL is ignored. */
+SKC_EXTERN void skc_leak_snapshot_free(skc_leak_snapshot *snapshot);
+/**@}*/
+
+/* ======================================================================
+ * Graceful close
+ * ====================================================================== */
+
+/** @name Graceful close
+ *
+ * Closing a socket that still has unread input makes the kernel answer
+ * with an RST instead of a FIN (RFC 2525 section 2.17), and an RST
+ * destroys data: whatever is still in our send queue is dropped, and
+ * Windows also discards what the peer has received but not yet read. A
+ * server that answers a request it did not read completely, then closes,
+ * loses the tail of its answer. This is the "lingering close" of Apache
+ * and nginx.
+ *
+ * A graceful close avoids it: shut the write side down (our FIN follows
+ * everything already sent), read and discard whatever the peer still
+ * sends until its FIN or a deadline, then close. Three forms share one
+ * procedure and one set of outcomes:
+ * - skc_close_graceful() and skc_close_graceful_ex() block until the end;
+ * - skc_graceful_start(), skc_graceful_advance(), skc_graceful_timeout()
+ *   and skc_graceful_finish() run it from an event loop (epoll, kqueue,
+ *   IOCP, libuv, libevent) without blocking and without threads;
+ * - skc_closer_new(), skc_closer_add(), skc_closer_run() and
+ *   skc_closer_free() linger many sockets at once in one poll set.
+ *
+ * The outcomes, the same in every form:
+ * - 0: the peer closed in order: its FIN arrived, no reset. Everything it
+ *   sent was read and discarded, and the socket was closed normally.
+ * - `SKC_ETIMEDOUT`: the deadline passed before the peer's FIN. The
+ *   connection is then aborted (RST, as skc_abort()), so no half-open
+ *   connection stays behind on either side: the peer's reads end and its
+ *   writes fail. Data still queued for sending at that moment is dropped;
+ *   skc_graceful_report::all_acked says whether there was any.
+ * - `SKC_ECONNRESET`: the peer reset the connection. Our data may not
+ *   have been read: the peer, or its kernel, threw it away.
+ * - another `SKC_E*` code when a system call failed; the connection is
+ *   then aborted too.
+ *
+ * The socket's blocking mode is never changed: blocking and non-blocking
+ * sockets both work. The wait is `poll()` / `WSAPoll()` (never a busy
+ * loop), and the deadline is read from a monotonic clock.
+ *
+ * Windows: no overlapped receive may be pending on the socket (cancel it
+ * first with `CancelIoEx`); the procedure makes its own receive calls.
+ */
+/**@{*/
+
+/** skc_graceful_report::all_acked: the OS cannot tell (Wine 8, Windows
+ * before 10 1703, systems other than Linux, macOS and Windows). */
+#define SKC_ACKED_UNKNOWN (-1)
+/** skc_graceful_report::all_acked: some of what we sent (data or our FIN)
+ * had not been acknowledged by the peer's TCP when the socket was closed. */
+#define SKC_ACKED_NO 0
+/** skc_graceful_report::all_acked: the peer's TCP had acknowledged every
+ * byte we sent, and our FIN, when the socket was closed. */
+#define SKC_ACKED_YES 1
+
+/**
+ * Details of one graceful close, filled by skc_close_graceful_ex(),
+ * skc_graceful_finish() and the closer.
+ */
+typedef struct skc_graceful_report {
+  /** Bytes received from the peer during the close and thrown away. */
+  unsigned long long discarded;
+  /**
+   * Had the peer's TCP acknowledged everything we sent, including our FIN,
+   * at the moment the socket was closed: `SKC_ACKED_YES`, `SKC_ACKED_NO`
+   * or `SKC_ACKED_UNKNOWN`. An acknowledgement means the peer's kernel has
+   * the data, not that the peer application read it. Asked of the kernel
+   * with `SIOCOUTQ` on Linux, `TCP_CONNECTION_INFO` on macOS and
+   * `SIO_TCP_INFO` on Windows 10 1703 and later.
+   */
+  int all_acked;
+  /** Milliseconds from the start of the close to its end. */
+  long long elapsed_ms;
+} skc_graceful_report;
+
+/**
+ * @brief Close a connection without losing data: FIN after everything
+ * already sent, discard what the peer still sends until its FIN or the
+ * deadline, then close.
+ *
+ * Blocks for at most about `timeout_ms` milliseconds (measured on a
+ * monotonic clock). Except for the two argument errors below, the socket
+ * is closed when this returns, whatever the result.
+ *
+ * @param s a connected TCP socket, blocking or not. Nothing else may use
+ *        it from now on.
+ * @param timeout_ms how long to wait for the peer's FIN. 0 aborts at once
+ *        (RST, as skc_abort()) and returns `SKC_ETIMEDOUT`.
+ * @return
+ *  - 0: the peer closed in order (its FIN arrived, no reset).
+ *  - `SKC_ETIMEDOUT`: the deadline passed first (or `timeout_ms` is 0);
+ *    the connection was aborted with an RST, so the peer is not left
+ *    half-open: its reads end and its writes fail.
+ *  - `SKC_ECONNRESET`: the peer reset the connection; our data may not
+ *    have been read.
+ *  - `SKC_EINVAL`: `timeout_ms` is negative. The socket is untouched and
+ *    still open (no system call is made).
+ *  - `SKC_EBADF`: `s` is `SKC_INVALID_SOCKET` or not an open socket
+ *    handle (on POSIX, also a descriptor that is not a socket). Nothing is
+ *    closed then: the number may already belong to another descriptor.
+ *  - `SKC_ENOTCONN`: the socket was never connected (it is closed).
+ *  - another `SKC_E*` code when a system call failed (the connection is
+ *    aborted and the socket closed).
+ *
+ * A reset the application has already been told about (an earlier
+ * skc_recv() returned `SKC_ECONNRESET`) is not reported again: the close
+ * then returns 0. Do not shut the read side down before (`SKC_SHUT_RD`):
+ * the end of stream it produces would look like the peer's FIN.
+ */
+SKC_EXTERN int skc_close_graceful(skc_socket_t s, int timeout_ms);
+
+/**
+ * @brief skc_close_graceful(), reporting how many bytes were discarded and
+ * whether everything we sent was acknowledged.
+ *
+ * @param s the connected socket to close, as for skc_close_graceful().
+ * @param timeout_ms how long to wait for the peer's FIN, as for
+ *        skc_close_graceful().
+ * @param report receives the details; may be NULL. It is filled in every
+ *        case; after `SKC_EINVAL` or `SKC_EBADF` for `SKC_INVALID_SOCKET`,
+ *        with zeros and `SKC_ACKED_UNKNOWN`.
+ * @return the same results as skc_close_graceful().
+ */
+SKC_EXTERN int skc_close_graceful_ex(skc_socket_t s, int timeout_ms,
+                                     skc_graceful_report *report);
+
+/**
+ * One graceful close driven by an event loop. The caller owns the memory
+ * (on the stack, or inside its own connection structure); no allocation
+ * is made. Only skc_graceful_* functions may read or write the members.
+ */
+typedef struct skc_graceful {
+  skc_socket_t socket;          /**< The socket being closed. */
+  long long deadline_us;        /**< Private: the deadline, monotonic clock. */
+  long long started_us;         /**< Private: when the close started. */
+  unsigned long long discarded; /**< Private: bytes discarded so far. */
+  int state;                    /**< Private: where the procedure is. */
+  int result;                   /**< Private: the final result, once known. */
+  int native;                   /**< Private: the native code of the result. */
+} skc_graceful;
+
+/**
+ * @brief Begin a graceful close without blocking: shut the write side down,
+ * then read and discard whatever is already queued.
+ *
+ * Then call skc_graceful_advance() whenever the loop reports the socket
+ * readable (or hung up, or in error), and when a timer set to
+ * skc_graceful_timeout() fires, until it returns something other than
+ * `SKC_EINPROGRESS`. Then remove the socket from the loop (for example
+ * `uv_poll_stop()`, `EPOLL_CTL_DEL`) and call skc_graceful_finish(), which
+ * closes it. Readiness may be level- or edge-triggered: each call reads
+ * until the socket has nothing more. With IOCP, post a zero-byte
+ * overlapped receive and call skc_graceful_advance() when it completes.
+ *
+ * Call skc_graceful_finish() exactly once after every call of this
+ * function with a non-NULL `g`, whatever it returned: after an argument
+ * error it only returns that error and leaves the socket alone.
+ *
+ * @param g the state to initialize.
+ * @param s a connected TCP socket, blocking or not: it is never blocked on
+ *        and its mode is not changed.
+ * @param timeout_ms the deadline for the peer's FIN, from now. 0 means no
+ *        wait: skc_graceful_finish() aborts the connection.
+ * @return
+ *  - `SKC_EINPROGRESS`: waiting for the peer's FIN.
+ *  - a final result (see skc_graceful_advance()) when it is already known,
+ *    for example 0 when the peer's FIN had already arrived, or
+ *    `SKC_ETIMEDOUT` when `timeout_ms` is 0.
+ *  - `SKC_EINVAL`: `timeout_ms` is negative; `SKC_EBADF`: `s` is
+ *    `SKC_INVALID_SOCKET`; `SKC_EFAULT`: `g` is NULL. The socket is
+ *    untouched then (no system call is made).
+ */
+SKC_EXTERN int skc_graceful_start(skc_graceful *g, skc_socket_t s,
+                                  int timeout_ms);
+
+/**
+ * @brief Make progress: read and discard what has arrived, and check the
+ * deadline. Never blocks.
+ *
+ * Safe to call at any time, also when the socket is not readable (it then
+ * costs one system call, two on Windows) and again after a final result
+ * (which it returns again).
+ *
+ * @return
+ *  - `SKC_EINPROGRESS`: still waiting; call again when the socket is
+ *    readable or the timer fires.
+ *  - 0: the peer closed in order.
+ *  - `SKC_ETIMEDOUT`: the deadline passed; skc_graceful_finish() aborts.
+ *  - `SKC_ECONNRESET`: the peer reset the connection.
+ *  - `SKC_EBADF`: the socket is not an open socket handle (then
+ *    skc_graceful_finish() leaves it alone), or skc_graceful_finish() has
+ *    already been called.
+ *  - `SKC_EFAULT`: `g` is NULL.
+ *  - another `SKC_E*` code: a receive failed.
+ *  - the argument error of skc_graceful_start(), if it had one.
+ */
+SKC_EXTERN int skc_graceful_advance(skc_graceful *g);
+
+/**
+ * @brief Milliseconds until the deadline, rounded up: the timeout for the
+ * loop's timer or its next wait.
+ *
+ * @return the time left, at most `INT_MAX`; 0 when the deadline has passed
+ *         or the result is already known (call skc_graceful_advance()
+ *         now); `SKC_EFAULT` when `g` is NULL.
+ */
+SKC_EXTERN int skc_graceful_timeout(const skc_graceful *g);
+
+/**
+ * @brief End the graceful close and close the socket.
+ *
+ * After a result of 0 or `SKC_ECONNRESET` the socket is closed normally.
+ * In every other case the connection is aborted (RST) first, so nothing
+ * half-open remains: after `SKC_ETIMEDOUT`, after a failure, and when
+ * called before the result was known, which gives `SKC_ECANCELED`.
+ *
+ * @param g the graceful close, from skc_graceful_start().
+ * @param report receives the details (see skc_graceful_report); may be
+ *        NULL. `all_acked` is asked of the kernel just before the close.
+ * @return the final result (see skc_graceful_advance()), or:
+ *  - `SKC_ECANCELED`: called while still in progress; the connection was
+ *    aborted.
+ *  - `SKC_EBADF`: already finished (nothing is closed twice).
+ *  - `SKC_EFAULT`: `g` is NULL.
+ *  - the code of the close when the result was 0 and the close failed.
+ */
+SKC_EXTERN int skc_graceful_finish(skc_graceful *g,
+                                   skc_graceful_report *report);
+
+/** A set of sockets being closed gracefully together; see skc_closer_new(). */
+typedef struct skc_closer skc_closer;
+
+/**
+ * @brief Called once for each socket of a closer when its graceful close
+ * has ended. The socket is already closed; `s` only identifies it.
+ *
+ * It may call skc_closer_add() (the new socket is polled from the next
+ * round) and skc_closer_free() (the closer is freed once the callbacks
+ * due are done); skc_closer_run() returns `SKC_EBUSY` from here.
+ *
+ * @param user the pointer given to skc_closer_add().
+ * @param s the socket, now closed.
+ * @param result the outcome, as skc_graceful_finish() returns it.
+ * @param report the details; valid during the call only.
+ */
+typedef void (*skc_closer_done_fn)(void *user, skc_socket_t s, int result,
+                                   const skc_graceful_report *report);
+
+/**
+ * @brief Create an empty closer: one thread lingers any number of sockets
+ * at once, waiting for all of them in one `poll()` / `WSAPoll()` call.
+ *
+ * A closer is not thread-safe: use each one from one thread at a time. It
+ * uses no descriptor of its own.
+ *
+ * @param closer receives the new closer.
+ * @return 0, `SKC_EFAULT` when `closer` is NULL, or `SKC_ENOMEM`.
+ */
+SKC_EXTERN int skc_closer_new(skc_closer **closer);
+
+/**
+ * @brief Hand a socket to the closer: its graceful close starts now (as
+ * skc_graceful_start()) with its own deadline.
+ *
+ * On success the closer owns the socket; the result arrives through
+ * `done` during skc_closer_run() or skc_closer_free(). Add each socket
+ * once.
+ *
+ * @param closer the closer.
+ * @param s the connected socket to close.
+ * @param timeout_ms the longest time the close may take, from now.
+ * @param done called when the close has ended; may be NULL.
+ * @param user passed to `done`.
+ * @return 0, or, with the socket untouched and still the caller's:
+ *  - `SKC_EINVAL`: `timeout_ms` is negative.
+ *  - `SKC_EBADF`: `s` is `SKC_INVALID_SOCKET`.
+ *  - `SKC_EFAULT`: `closer` is NULL.
+ *  - `SKC_ENOMEM`: no memory for one more socket.
+ *  - `SKC_EBUSY`: the closer is being freed (called from a `done`
+ *    callback run by skc_closer_free()).
+ */
+SKC_EXTERN int skc_closer_add(skc_closer *closer, skc_socket_t s,
+                              int timeout_ms, skc_closer_done_fn done,
+                              void *user);
+
+/**
+ * @brief Wait for the closer's sockets and advance them, calling `done`
+ * for each that ends.
+ *
+ * @param closer the closer.
+ * @param wait_ms the longest time to wait: 0 makes one pass without
+ *        blocking (to call from another loop's timer or idle hook); a
+ *        negative value waits until every socket has ended (each has a
+ *        deadline, so this ends too).
+ * @return the number of sockets still being closed (0 when none), or:
+ *  - `SKC_EFAULT`: `closer` is NULL.
+ *  - `SKC_EBUSY`: called from a `done` callback of this closer.
+ *  - the code of a failed `poll()` / `WSAPoll()` (for example
+ *    `SKC_ENOMEM`); the sockets stay in the closer.
+ */
+SKC_EXTERN int skc_closer_run(skc_closer *closer, int wait_ms);
+
+/**
+ * @brief Free a closer. Sockets still being closed are aborted (RST) and
+ * closed; their `done` callbacks run with `SKC_ECANCELED`. Sockets whose
+ * result was known but not yet delivered get their own result. NULL is
+ * ignored.
+ */
+SKC_EXTERN void skc_closer_free(skc_closer *closer);
+/**@}*/
 
 #ifdef __cplusplus
 }

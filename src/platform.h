@@ -30,7 +30,9 @@ void skc__plat_set_native_error(int native);
 
 /* Store in the native slot the code this platform uses for a condition that
  * the common code rejected without a system call (SKC_EINVAL, SKC_EFAULT,
- * SKC_EBADF), and return err unchanged. */
+ * SKC_EBADF, SKC_ENOTCONN, SKC_ENOBUFS, SKC_ENOMEM, SKC_ENOTSUP,
+ * SKC_ETIMEDOUT, SKC_ECANCELED, SKC_EBUSY), and
+ * return err unchanged. */
 int skc__plat_reject(int err);
 
 /* ---- init.c: library start-up ---- */
@@ -76,5 +78,141 @@ int skc__plat_loopback_connect(unsigned short port, skc_socket_t *client,
  * port when the peer is 127.0.0.1, else 0. */
 int skc__plat_loopback_accept(skc_socket_t listener, skc_socket_t *server,
                               unsigned short *peer_port);
+
+/* ==== connection state and audit ====
+ * tcp_state.c and audit.c on each platform; the situation logic (what a
+ * state means, filters, the leak check) is in src/common/tcp_state.c and
+ * src/common/audit.c. */
+
+/* ---- tcp_state.c ---- */
+
+/* This socket's TCP state from the kernel, as an SKC_TCP_* value (the
+ * platform reads its own numbering and converts it with the tables
+ * below), or SKC_ENOTSUP when the OS cannot tell or s is not TCP. */
+int skc__plat_tcp_state(skc_socket_t s);
+
+/* Set the option that lets a restarted listener bind over TIME_WAIT
+ * without allowing port stealing: SO_REUSEADDR / SO_EXCLUSIVEADDRUSE. */
+int skc__plat_listen_reuse(skc_socket_t s);
+
+/* What the leak check and the table lookup need to know of one socket. */
+typedef struct skc__socket_info {
+  int is_tcp;      /* a stream socket over IPv4 or IPv6 */
+  int is_listener; /* SO_ACCEPTCONN */
+  int connected;   /* getpeername() succeeded: remote is valid */
+  skc_endpoint local;
+  skc_endpoint remote;
+} skc__socket_info;
+
+/* Fill *info. Fails (SKC_EBADF, ...) only when s is not an open socket;
+ * a socket that is not TCP is reported with is_tcp 0. Leaves the native
+ * error slot as it found it on success. */
+int skc__plat_socket_info(skc_socket_t s, skc__socket_info *info);
+
+/* The native numbering tables (src/common/tcp_state.c), pure functions
+ * usable on any platform: each returns an SKC_TCP_* value, or 0 for a
+ * number that is no state. */
+int skc__tcp_state_from_linux(int linux_state);    /* tcpi_state, TCP_* */
+int skc__tcp_state_from_bsd(int bsd_state);        /* TCPS_* (macOS, BSD) */
+int skc__tcp_state_from_tcpstate(int tcpstate);    /* Windows TCPSTATE */
+int skc__tcp_state_from_mib(int mib_state);        /* MIB_TCP_STATE */
+
+/* The state of a socket looked up in the connection table by its address
+ * pair, for where skc__plat_tcp_state() cannot tell: in rows already
+ * listed, or in a listing of its local port. */
+int skc__tcp_state_in_rows(const skc_connection *rows, size_t count,
+                           const skc__socket_info *info);
+int skc__tcp_state_by_table(const skc__socket_info *info);
+
+/* ---- audit.c: the machine's connection table ---- */
+
+/* One listing in progress: the validated options and the rows kept. */
+typedef struct skc__audit {
+  skc_audit_options options;
+  skc_connection *rows;
+  size_t count;
+  size_t capacity;
+} skc__audit;
+
+/* Does a row pass the state, family and port filters? (common) */
+int skc__audit_wants(const skc__audit *audit, const skc_connection *row);
+
+/* Append a row if it passes the filters; 0 or SKC_ENOMEM. (common) */
+int skc__audit_add(skc__audit *audit, const skc_connection *row);
+
+/* Read the table, calling skc__audit_add() for each connection, with pid
+ * -1 and process "". audit->options.source is AUTO or a source this
+ * platform has (others: SKC_ENOTSUP). */
+int skc__plat_audit_list(skc__audit *audit);
+
+/* Fill pid and process of audit->rows (only those; when options.pid is
+ * set, only that process needs to be looked at). */
+int skc__plat_audit_owners(skc__audit *audit);
+
+/* ---- audit.c: this process's own sockets, for the leak check ---- */
+
+typedef struct skc__own_socket {
+  skc_socket_t handle;
+  unsigned long long id; /* Linux inode, Windows object address, or 0 */
+} skc__own_socket;
+
+/* List this process's open socket handles into a malloc'ed array. */
+int skc__plat_own_sockets(skc__own_socket **sockets, size_t *count);
+
+/* Bytes queued for reading on s (FIONREAD), or a negative SKC_E* code. */
+long long skc__plat_bytes_unread(skc_socket_t s);
+
+/* ==== graceful close ====
+ * poll.c, clock.c and send_queue.c on each platform; the procedure and its
+ * outcomes are in src/common/graceful.c, the closer in src/common/closer.c. */
+
+/* ---- poll.c: waiting for input without blocking on the socket ---- */
+
+/* Wait up to timeout_ms (>= 0) until s is readable, has hung up or has an
+ * error pending. 1 when it is, 0 when not (the time ran out, or a signal
+ * interrupted the wait: the caller checks its deadline and waits again),
+ * or a negative SKC_E* code. Asks only for the events WSAPoll accepts. */
+int skc__plat_wait_readable(skc_socket_t s, int timeout_ms);
+
+/* One receive that never blocks, whatever the socket's blocking mode, and
+ * leaves that mode unchanged: bytes, 0 at end of stream, SKC_EAGAIN when
+ * nothing is queued, or another negative SKC_E* code. */
+ptrdiff_t skc__plat_recv_nowait(skc_socket_t s, void *buf, size_t len);
+
+/* A growable array of sockets polled together for readability. */
+typedef struct skc__plat_pollset skc__plat_pollset;
+
+/* NULL when out of memory. */
+skc__plat_pollset *skc__plat_pollset_new(void);
+void skc__plat_pollset_free(skc__plat_pollset *set);
+
+/* Make room for capacity entries: 0 or SKC_ENOMEM. */
+int skc__plat_pollset_reserve(skc__plat_pollset *set, size_t capacity);
+
+/* Entry index (below the reserved capacity) polls socket s. */
+void skc__plat_pollset_set(skc__plat_pollset *set, size_t index,
+                           skc_socket_t s);
+
+/* Wait up to timeout_ms (>= 0) for any of entries 0..count-1 (count >= 1).
+ * The number of entries ready (0 on timeout or interruption), or a negative
+ * SKC_E* code. */
+int skc__plat_pollset_wait(skc__plat_pollset *set, size_t count,
+                           int timeout_ms);
+
+/* After a wait: is entry index readable, hung up, in error or invalid? */
+int skc__plat_pollset_ready(const skc__plat_pollset *set, size_t index);
+
+/* ---- clock.c: deadlines ---- */
+
+/* Microseconds on a clock that never goes back and does not jump when the
+ * wall clock is set; its origin is arbitrary. */
+long long skc__plat_monotonic_us(void);
+
+/* ---- send_queue.c: what the peer has acknowledged ---- */
+
+/* Has the peer's TCP acknowledged everything queued for sending on s,
+ * including our FIN if it was queued? 1 yes, 0 no, SKC_ENOTSUP when the
+ * OS cannot tell. Leaves the native error slot as it found it. */
+int skc__plat_send_queue_acked(skc_socket_t s);
 
 #endif /* SKC_PLATFORM_H */

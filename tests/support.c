@@ -76,6 +76,11 @@ static int skct__child_hold(void) {
   return 0;
 }
 
+static int skct__child_graceful_peers(long port, long count);
+
+/* Child roles of the connection-state tests (at the end of this file). */
+static int skct__audit_child(int argc, char **argv);
+
 int skct_main(int argc, char **argv) {
   skct__self = argc > 0 ? argv[0] : NULL;
   if (argc < 3 || strcmp(argv[1], "--child") != 0)
@@ -84,6 +89,10 @@ int skct_main(int argc, char **argv) {
     return skct__child_send_and_wait(atol(argv[3]), atol(argv[4]));
   if (strcmp(argv[2], "hold") == 0)
     return skct__child_hold();
+  if (strcmp(argv[2], "graceful-peers") == 0 && argc >= 5)
+    return skct__child_graceful_peers(atol(argv[3]), atol(argv[4]));
+  if (strncmp(argv[2], "audit-", 6) == 0)
+    return skct__audit_child(argc, argv);
   fprintf(stderr, "unknown child role %s\n", argv[2]);
   return 2;
 }
@@ -528,4 +537,754 @@ int skct_set_nonblocking(skc_socket_t s) {
   int on = 1;
   return ioctl(s, FIONBIO, &on) == 0 ? 0 : -1;
 #endif
+}
+
+/* ==== graceful close (tests/test_graceful.c) ==== */
+
+#ifdef _WIN32
+#include <iphlpapi.h>
+#else
+#include <dirent.h>
+#include <fcntl.h>
+#endif
+
+int skct_set_blocking(skc_socket_t s) {
+#ifdef _WIN32
+  u_long off = 0;
+  return ioctlsocket((SOCKET)s, FIONBIO, &off) == 0 ? 0 : -1;
+#else
+  int off = 0;
+  return ioctl(s, FIONBIO, &off) == 0 ? 0 : -1;
+#endif
+}
+
+int skct_set_buffers(skc_socket_t s, int sndbuf, int rcvbuf) {
+  if (sndbuf > 0 && setsockopt((raw_socket)s, SOL_SOCKET, SO_SNDBUF,
+                               (const char *)&sndbuf, (raw_socklen)sizeof sndbuf) != 0)
+    return -1;
+  if (rcvbuf > 0 && setsockopt((raw_socket)s, SOL_SOCKET, SO_RCVBUF,
+                               (const char *)&rcvbuf, (raw_socklen)sizeof rcvbuf) != 0)
+    return -1;
+  return 0;
+}
+
+unsigned short skct_local_port(skc_socket_t s) {
+  struct sockaddr_in addr;
+  raw_socklen len = (raw_socklen)sizeof addr;
+  memset(&addr, 0, sizeof addr);
+  if (getsockname((raw_socket)s, (struct sockaddr *)&addr, &len) != 0)
+    return 0;
+  return ntohs(addr.sin_port);
+}
+
+skc_socket_t skct_listen_many(unsigned short *port) {
+  struct sockaddr_in addr = skct__loopback(0);
+  raw_socklen len = (raw_socklen)sizeof addr;
+  skc_socket_t s = skct_tcp_socket();
+  if (s == SKC_INVALID_SOCKET)
+    return s;
+  if (bind((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
+      listen((raw_socket)s, SOMAXCONN) != 0 ||
+      getsockname((raw_socket)s, (struct sockaddr *)&addr, &len) != 0) {
+    skc_close(s);
+    return SKC_INVALID_SOCKET;
+  }
+  *port = ntohs(addr.sin_port);
+  return s;
+}
+
+long long skct_now_us(void) {
+#ifdef _WIN32
+  LARGE_INTEGER frequency, counter;
+  QueryPerformanceFrequency(&frequency);
+  QueryPerformanceCounter(&counter);
+  return counter.QuadPart / frequency.QuadPart * 1000000LL +
+         counter.QuadPart % frequency.QuadPart * 1000000LL / frequency.QuadPart;
+#else
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+#endif
+}
+
+long long skct_thread_cpu_us(void) {
+#ifdef _WIN32
+  FILETIME created, exited, kernel, user;
+  ULARGE_INTEGER k, u;
+  if (!GetThreadTimes(GetCurrentThread(), &created, &exited, &kernel, &user))
+    return -1;
+  k.LowPart = kernel.dwLowDateTime;
+  k.HighPart = kernel.dwHighDateTime;
+  u.LowPart = user.dwLowDateTime;
+  u.HighPart = user.dwHighDateTime;
+  return (long long)((k.QuadPart + u.QuadPart) / 10); /* 100 ns units */
+#elif defined(CLOCK_THREAD_CPUTIME_ID)
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return -1;
+  return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+#else
+  return -1;
+#endif
+}
+
+#ifdef _WIN32
+/* SystemExtendedHandleInformation (64) of NtQuerySystemInformation: every
+ * handle of the system with its owner's process id. */
+typedef struct skct__handle_entry {
+  PVOID Object;
+  ULONG_PTR UniqueProcessId;
+  ULONG_PTR HandleValue;
+  ULONG GrantedAccess;
+  USHORT CreatorBackTraceIndex;
+  USHORT ObjectTypeIndex;
+  ULONG HandleAttributes;
+  ULONG Reserved;
+} skct__handle_entry;
+typedef struct skct__handle_table {
+  ULONG_PTR NumberOfHandles;
+  ULONG_PTR Reserved;
+  skct__handle_entry Handles[1];
+} skct__handle_table;
+
+static long skct__count_handles_in_system_table(void) {
+  typedef LONG(WINAPI * query_fn)(ULONG, PVOID, ULONG, PULONG);
+  query_fn query = (query_fn)(void (*)(void))GetProcAddress(
+      GetModuleHandleA("ntdll.dll"), "NtQuerySystemInformation");
+  ULONG size = 1u << 20, needed = 0;
+  ULONG_PTR i, self = GetCurrentProcessId();
+  long count = 0;
+  LONG status;
+  void *buf;
+  if (query == NULL)
+    return -1;
+  for (;;) {
+    buf = malloc(size);
+    if (buf == NULL)
+      return -1;
+    status = query(64, buf, size, &needed);
+    if (status != (LONG)0xC0000004L || size >= (1u << 30)) /* LENGTH_MISMATCH */
+      break;
+    free(buf);
+    size *= 2;
+  }
+  if (status == 0) {
+    const skct__handle_table *table = buf;
+    for (i = 0; i < table->NumberOfHandles; i++)
+      if (table->Handles[i].UniqueProcessId == self)
+        count++;
+  } else {
+    count = -1;
+  }
+  free(buf);
+  return count;
+}
+#endif
+
+long skct_count_descriptors(void) {
+#ifdef _WIN32
+  DWORD count = 0;
+  if (!GetProcessHandleCount(GetCurrentProcess(), &count))
+    return -1;
+  /* Wine 8's GetProcessHandleCount succeeds with 0 (a Windows process
+   * always holds handles); the system handle table has the real count. */
+  if (count == 0)
+    return skct__count_handles_in_system_table();
+  return (long)count;
+#else
+  long count = 0;
+  struct dirent *entry;
+#if defined(__linux__)
+  DIR *dir = opendir("/proc/self/fd");
+#else
+  DIR *dir = opendir("/dev/fd");
+#endif
+  if (dir == NULL)
+    return -1;
+  while ((entry = readdir(dir)) != NULL)
+    if (entry->d_name[0] != '.')
+      count++;
+  closedir(dir);
+  return count - 1; /* the directory's own descriptor */
+#endif
+}
+
+int skct_count_lingering(unsigned short port, long *close_wait,
+                         long *fin_wait_2) {
+  *close_wait = 0;
+  *fin_wait_2 = 0;
+#ifdef _WIN32
+  {
+    /* Loaded at run time so that the suite's support library needs no
+     * iphlpapi import. MIB_TCP_STATE: FIN_WAIT2 7, CLOSE_WAIT 8. */
+    typedef DWORD(WINAPI * table_fn)(PVOID, PDWORD, BOOL, ULONG,
+                                     TCP_TABLE_CLASS, ULONG);
+    HMODULE lib = LoadLibraryA("iphlpapi.dll");
+    table_fn get_table;
+    MIB_TCPTABLE *table = NULL;
+    DWORD size = 0, i, rc;
+    int tries;
+    if (lib == NULL)
+      return -1;
+    get_table = (table_fn)(void (*)(void))GetProcAddress(lib, "GetExtendedTcpTable");
+    if (get_table == NULL) {
+      FreeLibrary(lib);
+      return -1;
+    }
+    rc = ERROR_INSUFFICIENT_BUFFER;
+    for (tries = 0; tries < 8 && rc == ERROR_INSUFFICIENT_BUFFER; tries++) {
+      free(table);
+      size += 65536;
+      table = malloc(size);
+      if (table == NULL)
+        break;
+      rc = get_table(table, &size, FALSE, AF_INET, TCP_TABLE_BASIC_ALL, 0);
+    }
+    FreeLibrary(lib);
+    if (table == NULL || rc != NO_ERROR) {
+      free(table);
+      return -1;
+    }
+    for (i = 0; i < table->dwNumEntries; i++) {
+      const MIB_TCPROW *row = &table->table[i];
+      if (ntohs((u_short)row->dwLocalPort) != port &&
+          ntohs((u_short)row->dwRemotePort) != port)
+        continue;
+      if (row->dwState == 8)
+        (*close_wait)++;
+      else if (row->dwState == 7)
+        (*fin_wait_2)++;
+    }
+    free(table);
+    return 0;
+  }
+#elif defined(__linux__)
+  {
+    /* proc(5) /proc/net/tcp: "sl local_address rem_address st ...", the
+     * addresses as hex IP:port, st the kernel's TCP state: FIN_WAIT2 05,
+     * CLOSE_WAIT 08. */
+    char line[512];
+    FILE *f = fopen("/proc/net/tcp", "r");
+    if (f == NULL)
+      return -1;
+    if (fgets(line, sizeof line, f) == NULL) {
+      fclose(f);
+      return -1;
+    }
+    while (fgets(line, sizeof line, f) != NULL) {
+      unsigned local_addr, local_port, remote_addr, remote_port, state;
+      if (sscanf(line, " %*d: %x:%x %x:%x %x", &local_addr, &local_port,
+                 &remote_addr, &remote_port, &state) != 5)
+        continue;
+      if (local_port != port && remote_port != port)
+        continue;
+      if (state == 0x08)
+        (*close_wait)++;
+      else if (state == 0x05)
+        (*fin_wait_2)++;
+    }
+    fclose(f);
+    return 0;
+  }
+#else
+  (void)port;
+  return -1;
+#endif
+}
+
+int skct_poll_readable(const skc_socket_t *sockets, unsigned char *ready,
+                       size_t n, int timeout_ms) {
+  size_t i;
+  int rc;
+#ifdef _WIN32
+  WSAPOLLFD *fds = calloc(n, sizeof *fds);
+#else
+  struct pollfd *fds = calloc(n, sizeof *fds);
+#endif
+  if (fds == NULL)
+    return -1;
+  for (i = 0; i < n; i++) {
+    fds[i].fd = (raw_socket)sockets[i];
+#ifdef _WIN32
+    fds[i].events = POLLRDNORM;
+#else
+    fds[i].events = POLLIN;
+#endif
+  }
+#ifdef _WIN32
+  rc = WSAPoll(fds, (ULONG)n, timeout_ms);
+#else
+  do {
+    rc = poll(fds, (nfds_t)n, timeout_ms);
+  } while (rc < 0 && errno == EINTR);
+#endif
+  for (i = 0; i < n; i++)
+    ready[i] = rc > 0 && fds[i].revents != 0;
+  free(fds);
+  return rc < 0 ? -1 : rc;
+}
+
+char skct_peer_role(long index) {
+  if (index % 10 == 0)
+    return SKCT_PEER_SILENT;
+  if (index % 10 == 1)
+    return SKCT_PEER_RESET;
+  return SKCT_PEER_POLITE;
+}
+
+/* Receive exactly n bytes within the suite's deadline; 0 on success. */
+static int skct__recv_all(skc_socket_t s, char *buf, long n) {
+  long got = 0;
+  while (got < n) {
+    ptrdiff_t r;
+    if (!skct_wait_readable(s, SKCT_DEADLINE_MS * 6))
+      return -1;
+    r = skc_recv(s, buf + got, (size_t)(n - got));
+    if (r <= 0)
+      return -1;
+    got += (long)r;
+  }
+  return 0;
+}
+
+static int skct__child_graceful_peers(long port, long count) {
+  char request[SKCT_PEER_HEADER + SKCT_PEER_PADDING];
+  char response[SKCT_PEER_RESPONSE];
+  skc_socket_t *peers;
+  long i;
+  if (skc_init() != 0)
+    return 10;
+  peers = calloc((size_t)count, sizeof *peers);
+  if (peers == NULL)
+    return 11;
+  memset(request, '.', sizeof request);
+  for (i = 0; i < count; i++) {
+    char header[SKCT_PEER_HEADER + 1];
+    snprintf(header, sizeof header, "%c%07ld", skct_peer_role(i), i % 10000000L);
+    memcpy(request, header, SKCT_PEER_HEADER);
+    peers[i] = skct_connect((unsigned short)port);
+    if (peers[i] == SKC_INVALID_SOCKET)
+      return 12;
+    if (skc_send(peers[i], request, sizeof request) != (ptrdiff_t)sizeof request)
+      return 13;
+  }
+  for (i = 0; i < count; i++) {
+    char c;
+    switch (skct_peer_role(i)) {
+    case SKCT_PEER_POLITE:
+      if (skct__recv_all(peers[i], response, SKCT_PEER_RESPONSE) != 0)
+        return 14;
+      if (!skct_wait_readable(peers[i], SKCT_DEADLINE_MS * 6) ||
+          skc_recv(peers[i], &c, 1) != 0)
+        return 15;
+      skc_close(peers[i]);
+      break;
+    case SKCT_PEER_RESET:
+      if (skct__recv_all(peers[i], response, SKCT_PEER_RESPONSE) != 0)
+        return 16;
+      skc_abort(peers[i]);
+      break;
+    default:
+      break; /* silent: never reads, never closes */
+    }
+  }
+  skct_sleep_ms(120000);
+  free(peers);
+  return 0;
+}
+
+/* ==== connection state and audit (test_tcp_state.c, test_audit.c,
+ * test_listen_reuse.c, test_audit_tool.c) ==== */
+
+long long skct_monotonic_ms(void) {
+#ifdef _WIN32
+  return (long long)GetTickCount64();
+#else
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
+}
+
+long long skct_time_wait_overflows(void) {
+  char header[8192], values[8192];
+  const char *path = "/proc/net/netstat";
+  FILE *f;
+  long long result = -1;
+#ifdef _WIN32
+  /* Wine maps drive Z: to the Linux root. */
+  if (!skct_is_wine())
+    return -1;
+  path = "Z:\\proc\\net\\netstat";
+#elif !defined(__linux__)
+  return -1;
+#endif
+  f = fopen(path, "r");
+  if (f == NULL)
+    return -1;
+  while (result < 0 && fgets(header, sizeof header, f) != NULL &&
+         fgets(values, sizeof values, f) != NULL) {
+    /* Pairs of lines: "TcpExt: Name1 Name2 ..." then "TcpExt: 1 2 ...":
+     * the value is the word at the name's position. */
+    const char *h = header, *v = values;
+    char name[64], value[32];
+    int hn = 0, vn = 0;
+    if (strncmp(header, "TcpExt:", 7) != 0)
+      continue;
+    while (sscanf(h, "%63s%n", name, &hn) == 1 &&
+           sscanf(v, "%31s%n", value, &vn) == 1) {
+      h += hn;
+      v += vn;
+      if (strcmp(name, "TCPTimeWaitOverflow") == 0) {
+        result = atoll(value);
+        break;
+      }
+    }
+  }
+  fclose(f);
+  return result;
+}
+
+long skct_self_pid(void) {
+#ifdef _WIN32
+  return (long)GetCurrentProcessId();
+#else
+  return (long)getpid();
+#endif
+}
+
+void skct_self_process_name(char *buf, size_t size) {
+#ifdef _WIN32
+  WCHAR path[MAX_PATH];
+  const WCHAR *base;
+  DWORD len = GetModuleFileNameW(NULL, path, MAX_PATH);
+  buf[0] = '\0';
+  if (len == 0 || len >= MAX_PATH)
+    return;
+  base = wcsrchr(path, L'\\');
+  base = base != NULL ? base + 1 : path;
+  if (WideCharToMultiByte(CP_UTF8, 0, base, -1, buf, (int)size, NULL, NULL) == 0)
+    buf[0] = '\0';
+#else
+  FILE *f = fopen("/proc/self/comm", "r");
+  buf[0] = '\0';
+  if (f == NULL)
+    return;
+  if (fgets(buf, (int)size, f) == NULL)
+    buf[0] = '\0';
+  fclose(f);
+  buf[strcspn(buf, "\n")] = '\0';
+#endif
+}
+
+int skct_endpoint(skc_socket_t s, int remote, skc_endpoint *endpoint) {
+  struct sockaddr_storage ss;
+  raw_socklen len = (raw_socklen)sizeof ss;
+  int rc;
+  memset(&ss, 0, sizeof ss);
+  memset(endpoint, 0, sizeof *endpoint);
+  rc = remote ? getpeername((raw_socket)s, (struct sockaddr *)&ss, &len)
+              : getsockname((raw_socket)s, (struct sockaddr *)&ss, &len);
+  if (rc != 0)
+    return -1;
+  if (ss.ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+    endpoint->family = SKC_FAMILY_IPV4;
+    memcpy(endpoint->address, &in->sin_addr, 4);
+    endpoint->port = ntohs(in->sin_port);
+    return 0;
+  }
+  if (ss.ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+    endpoint->family = SKC_FAMILY_IPV6;
+    memcpy(endpoint->address, &in6->sin6_addr, 16);
+    endpoint->port = ntohs(in6->sin6_port);
+    endpoint->scope_id = in6->sin6_scope_id;
+    return 0;
+  }
+  return -1;
+}
+
+skc_socket_t skct_udp_socket(void) {
+  raw_socket s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+  return s == RAW_INVALID ? SKC_INVALID_SOCKET : (skc_socket_t)s;
+}
+
+static struct sockaddr_in6 skct__loopback6(unsigned short port) {
+  struct sockaddr_in6 addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  addr.sin6_port = htons(port);
+  return addr;
+}
+
+skc_socket_t skct_listen6(unsigned short *port) {
+  struct sockaddr_in6 addr = skct__loopback6(0);
+  raw_socklen len = (raw_socklen)sizeof addr;
+  raw_socket s = socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP);
+  if (s == RAW_INVALID)
+    return SKC_INVALID_SOCKET;
+  if (bind(s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
+      listen(s, 16) != 0 ||
+      getsockname(s, (struct sockaddr *)&addr, &len) != 0) {
+    skc_close((skc_socket_t)s);
+    return SKC_INVALID_SOCKET;
+  }
+  *port = ntohs(addr.sin6_port);
+  return (skc_socket_t)s;
+}
+
+skc_socket_t skct_connect6(unsigned short port) {
+  struct sockaddr_in6 addr = skct__loopback6(port);
+  raw_socket s = socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP);
+  if (s == RAW_INVALID)
+    return SKC_INVALID_SOCKET;
+  if (connect(s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0) {
+    skc_close((skc_socket_t)s);
+    return SKC_INVALID_SOCKET;
+  }
+  return (skc_socket_t)s;
+}
+
+skc_socket_t skct_listen_at(unsigned short *port, int reuse, int *err) {
+  struct sockaddr_in addr = skct__loopback(*port);
+  raw_socklen len = (raw_socklen)sizeof addr;
+  skc_socket_t s = skct_tcp_socket();
+  *err = 0;
+  if (s == SKC_INVALID_SOCKET) {
+    *err = skc_last_error();
+    return s;
+  }
+  if (reuse && (*err = skc_listen_reuse(s)) != 0) {
+    skc_close(s);
+    return SKC_INVALID_SOCKET;
+  }
+  if (bind((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
+      listen((raw_socket)s, 16) != 0 ||
+      getsockname((raw_socket)s, (struct sockaddr *)&addr, &len) != 0) {
+    int native = skct_native_error();
+    *err = skc_translate_error(native);
+    skc_close(s);
+    skct_set_native_error(native);
+    return SKC_INVALID_SOCKET;
+  }
+  *port = ntohs(addr.sin_port);
+  return s;
+}
+
+int skct_wait_exit(skct_child *child, int timeout_ms) {
+#ifdef _WIN32
+  DWORD code = 0;
+  if (child->handle == NULL)
+    return -1;
+  if (WaitForSingleObject((HANDLE)child->handle, (DWORD)timeout_ms) !=
+      WAIT_OBJECT_0) {
+    skct_kill(child);
+    return -1;
+  }
+  GetExitCodeProcess((HANDLE)child->handle, &code);
+  CloseHandle((HANDLE)child->handle);
+  child->handle = NULL;
+  return (int)code;
+#else
+  int waited = 0, status = 0;
+  if (child->pid <= 0)
+    return -1;
+  for (;;) {
+    pid_t r = waitpid((pid_t)child->pid, &status, WNOHANG);
+    if (r == (pid_t)child->pid)
+      break;
+    if (r < 0 && errno != EINTR)
+      return -1;
+    if (waited >= timeout_ms) {
+      skct_kill(child);
+      return -1;
+    }
+    skct_sleep_ms(10);
+    waited += 10;
+  }
+  child->pid = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+#endif
+}
+
+/* "audit-steal PORT": see skct_steal_status(). */
+static int skct__child_steal(long port) {
+  struct sockaddr_in addr = skct__loopback((unsigned short)port);
+  skc_socket_t s;
+  int on = 1;
+  if (skc_init() != 0)
+    return 3;
+  s = skct_tcp_socket();
+  if (s == SKC_INVALID_SOCKET)
+    return 4;
+  if (setsockopt((raw_socket)s, SOL_SOCKET, SO_REUSEADDR, (const char *)&on,
+                 (raw_socklen)sizeof on) != 0)
+    return 5;
+  if (bind((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
+      listen((raw_socket)s, 1) != 0)
+    return skct_steal_status(skc_last_error());
+  skc_close(s);
+  return 0;
+}
+
+static int skct__audit_child(int argc, char **argv) {
+  if (strcmp(argv[2], "audit-steal") == 0 && argc >= 4)
+    return skct__child_steal(atol(argv[3]));
+  fprintf(stderr, "unknown child role %s\n", argv[2]);
+  return 2;
+}
+
+int skct_audit_has_queues(void) {
+#ifdef _WIN32
+  return 0;
+#else
+  return 1;
+#endif
+}
+
+int skct_audit_has_sources(void) {
+#ifdef __linux__
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+int skct_run_capture(const char *program, const char *const *args, char *out,
+                     size_t size, int timeout_ms) {
+  size_t used = 0;
+  int status = -1;
+  if (size == 0)
+    return -1;
+  out[0] = '\0';
+#ifdef _WIN32
+  {
+    char cmd[4096];
+    size_t at = 0;
+    size_t i;
+    SECURITY_ATTRIBUTES sa;
+    HANDLE read_end = NULL, write_end = NULL;
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    DWORD code = 0;
+    DWORD started = GetTickCount();
+    at += (size_t)snprintf(cmd + at, sizeof cmd - at, "\"%s\"", program);
+    for (i = 0; args[i] != NULL && at < sizeof cmd; i++)
+      at += (size_t)snprintf(cmd + at, sizeof cmd - at, " \"%s\"", args[i]);
+    if (at >= sizeof cmd)
+      return -1;
+    sa.nLength = sizeof sa;
+    sa.lpSecurityDescriptor = NULL;
+    sa.bInheritHandle = TRUE;
+    if (!CreatePipe(&read_end, &write_end, &sa, 0))
+      return -1;
+    SetHandleInformation(read_end, HANDLE_FLAG_INHERIT, 0);
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    si.hStdOutput = write_end;
+    si.hStdError = write_end;
+    if (!CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+      CloseHandle(read_end);
+      CloseHandle(write_end);
+      return -1;
+    }
+    CloseHandle(write_end);
+    CloseHandle(pi.hThread);
+    for (;;) {
+      DWORD avail = 0, got = 0;
+      char chunk[4096];
+      if (!PeekNamedPipe(read_end, NULL, 0, NULL, &avail, NULL))
+        break; /* the child closed its end */
+      if (avail == 0) {
+        if (GetTickCount() - started > (DWORD)timeout_ms) {
+          TerminateProcess(pi.hProcess, 9);
+          status = -2;
+          break;
+        }
+        Sleep(5);
+        continue;
+      }
+      if (!ReadFile(read_end, chunk, sizeof chunk, &got, NULL) || got == 0)
+        break;
+      if (used + 1 < size) {
+        size_t take = got < size - 1 - used ? got : size - 1 - used;
+        memcpy(out + used, chunk, take);
+        used += take;
+      }
+    }
+    CloseHandle(read_end);
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    if (status != -2) {
+      GetExitCodeProcess(pi.hProcess, &code);
+      status = (int)code;
+    }
+    CloseHandle(pi.hProcess);
+  }
+#else
+  {
+    int fds[2];
+    char *argv[32];
+    size_t i, n = 0;
+    pid_t pid;
+    posix_spawn_file_actions_t actions;
+    int waited = 0, wstatus = 0;
+    argv[n++] = (char *)program;
+    for (i = 0; args[i] != NULL && n < 31; i++)
+      argv[n++] = (char *)args[i];
+    argv[n] = NULL;
+    if (pipe(fds) != 0)
+      return -1;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+    if (posix_spawn(&pid, program, &actions, NULL, argv, environ) != 0) {
+      posix_spawn_file_actions_destroy(&actions);
+      close(fds[0]);
+      close(fds[1]);
+      return -1;
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    for (;;) {
+      struct pollfd pfd;
+      char chunk[4096];
+      ssize_t got;
+      pfd.fd = fds[0];
+      pfd.events = POLLIN;
+      pfd.revents = 0;
+      if (poll(&pfd, 1, 50) == 0) {
+        waited += 50;
+        if (waited > timeout_ms) {
+          kill(pid, SIGKILL);
+          status = -2;
+          break;
+        }
+        continue;
+      }
+      got = read(fds[0], chunk, sizeof chunk);
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got <= 0)
+        break;
+      if (used + 1 < size) {
+        size_t take = (size_t)got < size - 1 - used ? (size_t)got : size - 1 - used;
+        memcpy(out + used, chunk, take);
+        used += take;
+      }
+    }
+    close(fds[0]);
+    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+    }
+    if (status != -2)
+      status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+  }
+#endif
+  out[used] = '\0';
+  return status;
 }

@@ -103,4 +103,126 @@ void skct_release_not_a_socket(skc_socket_t h);
 /* Put a socket in non-blocking mode (FIONBIO). 0 on success. */
 int skct_set_nonblocking(skc_socket_t s);
 
+
+/* ==== graceful close (tests/test_graceful.c) ==== */
+
+/* Back to blocking mode (FIONBIO off). 0 on success. */
+int skct_set_blocking(skc_socket_t s);
+
+/* SO_SNDBUF / SO_RCVBUF; a size of 0 leaves that buffer alone. 0 on
+ * success. */
+int skct_set_buffers(skc_socket_t s, int sndbuf, int rcvbuf);
+
+/* The local port of a bound socket, 0 on failure. */
+unsigned short skct_local_port(skc_socket_t s);
+
+/* A listener on 127.0.0.1 with the largest backlog the OS allows
+ * (SOMAXCONN), for tests that connect thousands of times. */
+skc_socket_t skct_listen_many(unsigned short *port);
+
+/* Microseconds on the monotonic clock (the test's own, not sockclose's). */
+long long skct_now_us(void);
+
+/* CPU time used so far by the calling thread, in microseconds; -1 when the
+ * OS cannot tell. */
+long long skct_thread_cpu_us(void);
+
+/* Open descriptors (POSIX: /proc/self/fd or /dev/fd) or handles (Windows:
+ * GetProcessHandleCount) of this process; -1 when unknown. */
+long skct_count_descriptors(void);
+
+/* Count, in the machine's TCP table (Linux /proc/net/tcp, Windows
+ * GetExtendedTcpTable), the IPv4 connections with a local or remote port
+ * equal to port in CLOSE_WAIT and in FIN_WAIT_2. 0 on success. */
+int skct_count_lingering(unsigned short port, long *close_wait,
+                         long *fin_wait_2);
+
+/* poll()/WSAPoll() for readability of n sockets (only the events WSAPoll
+ * accepts); ready[i] is set to 1 when socket i is readable, hung up or in
+ * error, else 0. The number ready, or -1 on failure. */
+int skct_poll_readable(const skc_socket_t *sockets, unsigned char *ready,
+                       size_t n, int timeout_ms);
+
+/* The peers of the graceful-close closer test, run as a child process
+ * ("--child graceful-peers PORT COUNT"): COUNT connections to
+ * 127.0.0.1:PORT, each sending a request of SKCT_PEER_HEADER bytes
+ * ("<role><index>", role SKCT_PEER_*) and SKCT_PEER_PADDING more; then,
+ * in order, each reads SKCT_PEER_RESPONSE bytes and: polite ones read the
+ * end of stream and close; resetting ones abort (RST); silent ones do
+ * nothing at all and stay open until the child is killed. The role of
+ * connection i is skct_peer_role(i). */
+#define SKCT_PEER_HEADER 8
+#define SKCT_PEER_PADDING 1000
+#define SKCT_PEER_RESPONSE 100
+#define SKCT_PEER_POLITE 'p'
+#define SKCT_PEER_SILENT 's'
+#define SKCT_PEER_RESET 'r'
+char skct_peer_role(long index);
+
+/* ==== connection state and audit (test_tcp_state.c, test_audit.c,
+ * test_listen_reuse.c, test_audit_tool.c) ==== */
+
+/* Milliseconds on a monotonic clock, for deadlines measured in wall time
+ * (a connection-table read can take seconds under Wine on a busy
+ * machine). */
+long long skct_monotonic_ms(void);
+
+/* Linux's count of TIME_WAIT entries it could not create because its
+ * table was full (TcpExt TCPTimeWaitOverflow in /proc/net/netstat; under
+ * Wine, of the Linux kernel underneath), or -1 where there is no such
+ * count. When the table is full (tcp_max_tw_buckets, e.g. while a
+ * benchmark churns connections), Linux keeps no TIME_WAIT and no orphaned
+ * FIN_WAIT_2 for a closed connection: a test that expects one checks this
+ * count to tell that situation apart from a failure. */
+long long skct_time_wait_overflows(void);
+
+/* This process's id. */
+long skct_self_pid(void);
+
+/* The process name the audit reports for this process: /proc/self/comm
+ * on Linux, the image's file name on Windows. */
+void skct_self_process_name(char *buf, size_t size);
+
+/* The local (remote 0) or remote (remote 1) end of s. 0 on success. */
+int skct_endpoint(skc_socket_t s, int remote, skc_endpoint *endpoint);
+
+/* An unconnected UDP socket. */
+skc_socket_t skct_udp_socket(void);
+
+/* A listener on [::1] with an OS-assigned port, and a connection to it;
+ * SKC_INVALID_SOCKET when IPv6 loopback is unavailable. */
+skc_socket_t skct_listen6(unsigned short *port);
+skc_socket_t skct_connect6(unsigned short port);
+
+/* A TCP listener bound to 127.0.0.1:port (0: OS-assigned, stored back in
+ * *port), after skc_listen_reuse() when reuse is set. On failure
+ * SKC_INVALID_SOCKET, and *err receives the skc_last_error() code of the
+ * failing call. */
+skc_socket_t skct_listen_at(unsigned short *port, int reuse, int *err);
+
+/* Wait for a child to exit: its exit status, or -1 after timeout_ms (the
+ * child is killed then). */
+int skct_wait_exit(skct_child *child, int timeout_ms);
+
+/* Child role "audit-steal PORT": bind 127.0.0.1:PORT with SO_REUSEADDR
+ * (the option that lets a Windows process take over a bound port) and
+ * listen. Its exit status: 0 when it got the port, else
+ * skct_steal_status(code) of the SKC_E* code of the failure. */
+#define skct_steal_status(code) (10 + (-3000 - (code)))
+#define skct_steal_code(status) (-3000 - ((status)-10))
+
+/* 1 where the audit reports queue sizes (Linux, macOS); 0 where the OS
+ * does not tell (Windows). */
+int skct_audit_has_queues(void);
+
+/* 1 where skc_audit_options.source may pick netlink or procfs (Linux). */
+int skct_audit_has_sources(void);
+
+/* Run program with args (NULL-terminated, without the program itself),
+ * its standard output and error both into out (terminated, truncated to
+ * size). Returns its exit status, -1 when it could not be run, -2 when it
+ * did not finish within timeout_ms (it is killed then). */
+int skct_run_capture(const char *program, const char *const *args, char *out,
+                     size_t size, int timeout_ms);
+
 #endif

@@ -111,6 +111,13 @@ int skc__plat_reject(int err) {
   case SKC_EINVAL: errno = EINVAL; break;
   case SKC_EFAULT: errno = EFAULT; break;
   case SKC_EBADF: errno = EBADF; break;
+  case SKC_ENOTCONN: errno = ENOTCONN; break;
+  case SKC_ENOBUFS: errno = ENOBUFS; break;
+  case SKC_ENOMEM: errno = ENOMEM; break;
+  case SKC_ENOTSUP: errno = ENOTSUP; break;
+  case SKC_ETIMEDOUT: errno = ETIMEDOUT; break;
+  case SKC_ECANCELED: errno = ECANCELED; break;
+  case SKC_EBUSY: errno = EBUSY; break;
   default: errno = EINVAL; break;
   }
   return err;

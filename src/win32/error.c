@@ -150,6 +150,13 @@ int skc__plat_reject(int err) {
   case SKC_EFAULT: WSASetLastError(WSAEFAULT); break;
   case SKC_EBADF: WSASetLastError(WSAENOTSOCK); break;
   case SKC_EINVAL: WSASetLastError(WSAEINVAL); break;
+  case SKC_ENOTCONN: WSASetLastError(WSAENOTCONN); break;
+  case SKC_ENOBUFS: WSASetLastError(WSAENOBUFS); break;
+  case SKC_ENOMEM: WSASetLastError(WSA_NOT_ENOUGH_MEMORY); break;
+  case SKC_ENOTSUP: WSASetLastError(WSAEOPNOTSUPP); break;
+  case SKC_ETIMEDOUT: WSASetLastError(WSAETIMEDOUT); break;
+  case SKC_ECANCELED: WSASetLastError(WSAECANCELLED); break;
+  case SKC_EBUSY: WSASetLastError(ERROR_BUSY); break;
   default: WSASetLastError(WSAEINVAL); break;
   }
   return err;

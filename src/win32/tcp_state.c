@@ -1,0 +1,156 @@
+/*
+ * Windows: one socket's TCP state, the listener option, and what the leak
+ * check needs to know of a socket.
+ */
+#include "../platform.h"
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+
+#include <string.h>
+
+/* SIO_TCP_INFO and TCP_INFO_v0 (mstcpip.h, Windows 10 1703 and later).
+ * MinGW-w64 declares them only when NTDDI_VERSION names Windows 10 RS2,
+ * and this library builds for Windows 7, where the ioctl simply fails, so
+ * they are spelled out here as documented. */
+#define SKC__SIO_TCP_INFO _WSAIORW(IOC_VENDOR, 39)
+
+typedef struct skc__tcp_info_v0 {
+  int State; /* TCPSTATE */
+  ULONG Mss;
+  ULONG64 ConnectionTimeMs;
+  BOOLEAN TimestampsEnabled;
+  ULONG RttUs;
+  ULONG MinRttUs;
+  ULONG BytesInFlight;
+  ULONG Cwnd;
+  ULONG SndWnd;
+  ULONG RcvWnd;
+  ULONG RcvBuf;
+  ULONG64 BytesOut;
+  ULONG64 BytesIn;
+  ULONG BytesReordered;
+  ULONG BytesRetrans;
+  ULONG FastRetrans;
+  ULONG DupAcksIn;
+  ULONG TimeoutEpisodes;
+  UCHAR SynRetrans;
+} skc__tcp_info_v0;
+
+static int skc__fail(void) { return skc__plat_translate(WSAGetLastError()); }
+
+/* A TCP socket? SO_PROTOCOL_INFOW names family, type and protocol even
+ * for a socket that is not bound yet. */
+static int skc__protocol_info(skc_socket_t s, WSAPROTOCOL_INFOW *info) {
+  int len = (int)sizeof *info;
+  return getsockopt((SOCKET)s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)info,
+                    &len) == 0
+             ? 0
+             : skc__fail();
+}
+
+static int skc__is_tcp(const WSAPROTOCOL_INFOW *info) {
+  return info->iSocketType == SOCK_STREAM && info->iProtocol == IPPROTO_TCP &&
+         (info->iAddressFamily == AF_INET || info->iAddressFamily == AF_INET6);
+}
+
+int skc__plat_tcp_state(skc_socket_t s) {
+  WSAPROTOCOL_INFOW protocol;
+  skc__tcp_info_v0 info;
+  DWORD version = 0, bytes = 0;
+  BOOL listening = FALSE;
+  int len = (int)sizeof listening;
+  int err = skc__protocol_info(s, &protocol);
+  int state;
+  if (err != 0)
+    return err;
+  if (!skc__is_tcp(&protocol))
+    return skc__plat_reject(SKC_ENOTSUP);
+  /* A listener has no connection for SIO_TCP_INFO to describe;
+   * SO_ACCEPTCONN tells on every Windows version. */
+  if (getsockopt((SOCKET)s, SOL_SOCKET, SO_ACCEPTCONN, (char *)&listening,
+                 &len) != 0)
+    return skc__fail();
+  if (listening)
+    return SKC_TCP_LISTEN;
+  memset(&info, 0, sizeof info);
+  if (WSAIoctl((SOCKET)s, SKC__SIO_TCP_INFO, &version, sizeof version, &info,
+               sizeof info, &bytes, NULL, NULL) != 0) {
+    /* Before Windows 10 1703 (and in Wine 8) the ioctl does not exist:
+     * WSAEOPNOTSUPP, which translates to SKC_ENOTSUP. A socket without a
+     * connection yet is in the state RFC 793 calls CLOSED. */
+    if (WSAGetLastError() == WSAENOTCONN)
+      return SKC_TCP_CLOSED;
+    return skc__fail();
+  }
+  state = skc__tcp_state_from_tcpstate(info.State);
+  return state != 0 ? state : SKC_ENOTSUP;
+}
+
+int skc__plat_listen_reuse(skc_socket_t s) {
+  /* "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE" (Winsock docs):
+   * SO_REUSEADDR lets any socket bind a port in active use and take its
+   * traffic; SO_EXCLUSIVEADDRUSE forbids every other bind of the address
+   * while this socket is bound. Windows allows binding over TIME_WAIT
+   * without either option. */
+  BOOL on = TRUE;
+  return setsockopt((SOCKET)s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
+                    (const char *)&on, (int)sizeof on) == 0
+             ? 0
+             : skc__fail();
+}
+
+static void skc__endpoint_from(const struct sockaddr_storage *ss,
+                               skc_endpoint *e) {
+  memset(e, 0, sizeof *e);
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+    e->family = SKC_FAMILY_IPV4;
+    memcpy(e->address, &in->sin_addr, 4);
+    e->port = ntohs(in->sin_port);
+  } else if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+    e->family = SKC_FAMILY_IPV6;
+    memcpy(e->address, &in6->sin6_addr, 16);
+    e->port = ntohs(in6->sin6_port);
+    e->scope_id = in6->sin6_scope_id;
+  }
+}
+
+int skc__plat_socket_info(skc_socket_t s, skc__socket_info *info) {
+  WSAPROTOCOL_INFOW protocol;
+  struct sockaddr_storage ss;
+  int saved = WSAGetLastError();
+  int len, err;
+  BOOL listening = FALSE;
+  memset(info, 0, sizeof *info);
+  err = skc__protocol_info(s, &protocol);
+  if (err != 0)
+    return err;
+  info->is_tcp = skc__is_tcp(&protocol);
+  if (!info->is_tcp) {
+    WSASetLastError(saved);
+    return 0;
+  }
+  info->local.family =
+      protocol.iAddressFamily == AF_INET ? SKC_FAMILY_IPV4 : SKC_FAMILY_IPV6;
+  len = (int)sizeof ss;
+  memset(&ss, 0, sizeof ss);
+  /* getsockname() fails with WSAEINVAL on a socket that is not bound:
+   * its local end is then "any", port 0. */
+  if (getsockname((SOCKET)s, (struct sockaddr *)&ss, &len) == 0)
+    skc__endpoint_from(&ss, &info->local);
+  len = (int)sizeof listening;
+  if (getsockopt((SOCKET)s, SOL_SOCKET, SO_ACCEPTCONN, (char *)&listening,
+                 &len) == 0)
+    info->is_listener = listening != FALSE;
+  len = (int)sizeof ss;
+  memset(&ss, 0, sizeof ss);
+  if (!info->is_listener &&
+      getpeername((SOCKET)s, (struct sockaddr *)&ss, &len) == 0) {
+    info->connected = 1;
+    skc__endpoint_from(&ss, &info->remote);
+  }
+  WSASetLastError(saved);
+  return 0;
+}
