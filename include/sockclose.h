@@ -832,8 +832,8 @@ SKC_EXTERN int skc_close_graceful(skc_socket_t s, int timeout_ms);
  * @param timeout_ms how long to wait for the peer's FIN, as for
  *        skc_close_graceful().
  * @param report receives the details; may be NULL. It is filled in every
- *        case; after `SKC_EINVAL` or `SKC_EBADF` for `SKC_INVALID_SOCKET`,
- *        with zeros and `SKC_ACKED_UNKNOWN`.
+ *        case; after `SKC_EINVAL` or `SKC_EBADF`, with zeros and
+ *        `SKC_ACKED_UNKNOWN`.
  * @return the same results as skc_close_graceful().
  */
 SKC_EXTERN int skc_close_graceful_ex(skc_socket_t s, int timeout_ms,
@@ -896,6 +896,7 @@ SKC_EXTERN int skc_graceful_start(skc_graceful *g, skc_socket_t s,
  * costs one system call, two on Windows) and again after a final result
  * (which it returns again).
  *
+ * @param g the state set up by skc_graceful_start().
  * @return
  *  - `SKC_EINPROGRESS`: still waiting; call again when the socket is
  *    readable or the timer fires.
@@ -908,6 +909,8 @@ SKC_EXTERN int skc_graceful_start(skc_graceful *g, skc_socket_t s,
  *  - `SKC_EFAULT`: `g` is NULL.
  *  - another `SKC_E*` code: a receive failed.
  *  - the argument error of skc_graceful_start(), if it had one.
+ *  - `SKC_EINVAL`: `g` was never set up by skc_graceful_start() (as far as
+ *    can be told from its contents).
  */
 SKC_EXTERN int skc_graceful_advance(skc_graceful *g);
 
@@ -915,6 +918,7 @@ SKC_EXTERN int skc_graceful_advance(skc_graceful *g);
  * @brief Milliseconds until the deadline, rounded up: the timeout for the
  * loop's timer or its next wait.
  *
+ * @param g the state set up by skc_graceful_start().
  * @return the time left, at most `INT_MAX`; 0 when the deadline has passed
  *         or the result is already known (call skc_graceful_advance()
  *         now); `SKC_EFAULT` when `g` is NULL.
@@ -937,6 +941,7 @@ SKC_EXTERN int skc_graceful_timeout(const skc_graceful *g);
  *    aborted.
  *  - `SKC_EBADF`: already finished (nothing is closed twice).
  *  - `SKC_EFAULT`: `g` is NULL.
+ *  - `SKC_EINVAL`: `g` was never set up by skc_graceful_start().
  *  - the code of the close when the result was 0 and the close failed.
  */
 SKC_EXTERN int skc_graceful_finish(skc_graceful *g,
@@ -983,7 +988,8 @@ SKC_EXTERN int skc_closer_new(skc_closer **closer);
  *
  * @param closer the closer.
  * @param s the connected socket to close.
- * @param timeout_ms the longest time the close may take, from now.
+ * @param timeout_ms the longest time the close may take, from now; 0
+ *        aborts the connection in the next round.
  * @param done called when the close has ended; may be NULL.
  * @param user passed to `done`.
  * @return 0, or, with the socket untouched and still the caller's:
@@ -1018,8 +1024,11 @@ SKC_EXTERN int skc_closer_run(skc_closer *closer, int wait_ms);
 /**
  * @brief Free a closer. Sockets still being closed are aborted (RST) and
  * closed; their `done` callbacks run with `SKC_ECANCELED`. Sockets whose
- * result was known but not yet delivered get their own result. NULL is
- * ignored.
+ * result was known but not yet delivered get their own result.
+ *
+ * @param closer the closer; NULL is ignored. Called from a `done` callback
+ *        of skc_closer_run(), the closer is freed when that round's
+ *        callbacks have run, and skc_closer_run() then returns 0.
  */
 SKC_EXTERN void skc_closer_free(skc_closer *closer);
 /**@}*/

@@ -1019,20 +1019,65 @@ static struct sockaddr_in6 skct__loopback6(unsigned short port) {
   return addr;
 }
 
-skc_socket_t skct_listen6(unsigned short *port) {
-  struct sockaddr_in6 addr = skct__loopback6(0);
-  raw_socklen len = (raw_socklen)sizeof addr;
-  raw_socket s = socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP);
-  if (s == RAW_INVALID)
-    return SKC_INVALID_SOCKET;
-  if (bind(s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
-      listen(s, 16) != 0 ||
-      getsockname(s, (struct sockaddr *)&addr, &len) != 0) {
+/* The next candidate port in 20000-29999, in an order that differs per
+ * process, so that test processes running at once rarely collide. */
+static unsigned short skct__quiet_port(void) {
+  static unsigned long next = 0;
+  if (next == 0)
+    next = (unsigned long)skct_self_pid() * 7919UL +
+           (unsigned long)skct_monotonic_ms();
+  next += 7877;
+  return (unsigned short)(20000 + next % 10000);
+}
+
+/* Bind and listen at a quiet port of the given loopback address. */
+static skc_socket_t skct__listen_quiet(int family, unsigned short *port,
+                                       int reuse, int *err) {
+  int tries;
+  *err = 0;
+  for (tries = 0; tries < 200; tries++) {
+    struct sockaddr_storage ss;
+    raw_socklen len;
+    unsigned short candidate = skct__quiet_port();
+    raw_socket s = socket(family, SOCK_STREAM, IPPROTO_TCP);
+    if (s == RAW_INVALID) {
+      *err = skc_last_error();
+      return SKC_INVALID_SOCKET;
+    }
+    memset(&ss, 0, sizeof ss);
+    if (family == AF_INET) {
+      struct sockaddr_in in = skct__loopback(candidate);
+      memcpy(&ss, &in, sizeof in);
+      len = (raw_socklen)sizeof in;
+    } else {
+      struct sockaddr_in6 in6 = skct__loopback6(candidate);
+      memcpy(&ss, &in6, sizeof in6);
+      len = (raw_socklen)sizeof in6;
+    }
+    if (reuse && (*err = skc_listen_reuse((skc_socket_t)s)) != 0) {
+      skc_close((skc_socket_t)s);
+      return SKC_INVALID_SOCKET;
+    }
+    if (bind(s, (struct sockaddr *)&ss, len) == 0 && listen(s, 16) == 0) {
+      *port = candidate;
+      return (skc_socket_t)s;
+    }
+    *err = skc_last_error();
     skc_close((skc_socket_t)s);
-    return SKC_INVALID_SOCKET;
+    if (*err != SKC_EADDRINUSE && *err != SKC_EACCES)
+      return SKC_INVALID_SOCKET;
   }
-  *port = ntohs(addr.sin6_port);
-  return (skc_socket_t)s;
+  return SKC_INVALID_SOCKET;
+}
+
+skc_socket_t skct_listen_quiet(unsigned short *port) {
+  int err;
+  return skct__listen_quiet(AF_INET, port, 0, &err);
+}
+
+skc_socket_t skct_listen6(unsigned short *port) {
+  int err;
+  return skct__listen_quiet(AF_INET6, port, 0, &err);
 }
 
 skc_socket_t skct_connect6(unsigned short port) {
@@ -1050,7 +1095,10 @@ skc_socket_t skct_connect6(unsigned short port) {
 skc_socket_t skct_listen_at(unsigned short *port, int reuse, int *err) {
   struct sockaddr_in addr = skct__loopback(*port);
   raw_socklen len = (raw_socklen)sizeof addr;
-  skc_socket_t s = skct_tcp_socket();
+  skc_socket_t s;
+  if (*port == 0)
+    return skct__listen_quiet(AF_INET, port, reuse, err);
+  s = skct_tcp_socket();
   *err = 0;
   if (s == SKC_INVALID_SOCKET) {
     *err = skc_last_error();

@@ -189,13 +189,20 @@ int skct_endpoint(skc_socket_t s, int remote, skc_endpoint *endpoint);
 /* An unconnected UDP socket. */
 skc_socket_t skct_udp_socket(void);
 
-/* A listener on [::1] with an OS-assigned port, and a connection to it;
+/* A listener on 127.0.0.1 at a port outside the ephemeral ranges
+ * (20000-29999; Linux hands out 32768-60999, Windows 49152-65535), so that
+ * on a busy machine no unrelated connection shares its port number and a
+ * listing by port holds only the test's own connections. */
+skc_socket_t skct_listen_quiet(unsigned short *port);
+
+/* A listener on [::1] at such a port, and a connection to it;
  * SKC_INVALID_SOCKET when IPv6 loopback is unavailable. */
 skc_socket_t skct_listen6(unsigned short *port);
 skc_socket_t skct_connect6(unsigned short port);
 
-/* A TCP listener bound to 127.0.0.1:port (0: OS-assigned, stored back in
- * *port), after skc_listen_reuse() when reuse is set. On failure
+/* A TCP listener bound to 127.0.0.1:port (0: a port outside the
+ * ephemeral ranges, stored back in *port), after skc_listen_reuse() when
+ * reuse is set. On failure
  * SKC_INVALID_SOCKET, and *err receives the skc_last_error() code of the
  * failing call. */
 skc_socket_t skct_listen_at(unsigned short *port, int reuse, int *err);

@@ -82,7 +82,7 @@ static void make_close_waits(close_waits *cw, int n, const char *data) {
   int i;
   memset(cw, 0, sizeof *cw);
   cw->n = n;
-  cw->listener = skct_listen(&cw->port);
+  cw->listener = skct_listen_quiet(&cw->port);
   assert_true(cw->listener != SKC_INVALID_SOCKET);
   for (i = 0; i < n; i++) {
     skc_socket_t client = skct_connect(cw->port);
@@ -384,7 +384,7 @@ static int has_time_wait(const skc_connection *rows, size_t n,
  * TIME_WAIT connection is held by no process (pid 0). */
 static void owners_and_pid_filter(void **state) {
   unsigned short port = 0;
-  skc_socket_t listener = skct_listen(&port), client, accepted, client2,
+  skc_socket_t listener = skct_listen_quiet(&port), client, accepted, client2,
                accepted2;
   skc_audit_options options;
   skc_connection *rows;
@@ -596,7 +596,7 @@ static void seed_close_wait_with_unread_bytes(void **state) {
   skc_connection *rows;
   size_t n;
   (void)state;
-  listener = skct_listen(&port);
+  listener = skct_listen_quiet(&port);
   assert_true(listener != SKC_INVALID_SOCKET);
   assert_int_equal(skct_spawn(&child, "send-and-wait", port, N, 0), 0);
   conn = skct_accept(listener);
