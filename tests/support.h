@@ -132,10 +132,11 @@ long long skct_thread_cpu_us(void);
 long skct_count_descriptors(void);
 
 /* Count, in the machine's TCP table (Linux /proc/net/tcp, Windows
- * GetExtendedTcpTable), the IPv4 connections with a local or remote port
- * equal to port in CLOSE_WAIT and in FIN_WAIT_2. 0 on success. */
-int skct_count_lingering(unsigned short port, long *close_wait,
-                         long *fin_wait_2);
+ * GetExtendedTcpTable), the IPv4 connections in CLOSE_WAIT and in
+ * FIN_WAIT_2 that have one end on port and, unless other_port is 0, the
+ * other end on other_port. 0 on success. */
+int skct_count_lingering(unsigned short port, unsigned short other_port,
+                         long *close_wait, long *fin_wait_2);
 
 /* poll()/WSAPoll() for readability of n sockets (only the events WSAPoll
  * accepts); ready[i] is set to 1 when socket i is readable, hung up or in
@@ -231,5 +232,9 @@ int skct_audit_has_sources(void);
  * did not finish within timeout_ms (it is killed then). */
 int skct_run_capture(const char *program, const char *const *args, char *out,
                      size_t size, int timeout_ms);
+
+
+/* The port of s's peer (getpeername), 0 on failure. */
+unsigned short skct_peer_port(skc_socket_t s);
 
 #endif

@@ -11,6 +11,8 @@
 
 struct skc__closer_entry {
   skc_graceful g;
+  long long due_us; /* when to advance without input: the deadline, or at
+                       once when the result is known */
   skc_closer_done_fn done;
   void *user;
 };
@@ -100,33 +102,39 @@ int skc_closer_add(skc_closer *closer, skc_socket_t s, int timeout_ms,
   e->user = user;
   /* Whatever the start found (even a final result) is delivered by the
    * next round, never from inside this call. */
-  skc_graceful_start(&e->g, s, timeout_ms);
+  e->due_us = skc_graceful_start(&e->g, s, timeout_ms) == SKC_EINPROGRESS
+                  ? e->g.deadline_us
+                  : LLONG_MIN;
   skc__plat_pollset_set(closer->set, closer->count, s);
   closer->count++;
   return 0;
 }
 
-/* The wait until the earliest deadline; 0 when some result is already
- * known. */
+/* The wait until the earliest deadline, rounded up; 0 when some result
+ * is already known. One clock reading for all entries. */
 static int skc__closer_next_timeout(const skc_closer *c) {
-  int next = INT_MAX;
+  long long earliest = LLONG_MAX, now, left;
   size_t i;
-  for (i = 0; i < c->count && next > 0; i++) {
-    int t = skc_graceful_timeout(&c->entries[i].g);
-    if (t < next)
-      next = t;
-  }
-  return next;
+  for (i = 0; i < c->count; i++)
+    if (c->entries[i].due_us < earliest)
+      earliest = c->entries[i].due_us;
+  now = skc__plat_monotonic_us();
+  if (earliest <= now)
+    return 0;
+  left = earliest - now;
+  left = left / 1000 + (left % 1000 != 0);
+  return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 /* Advance the first polled entries that are ready or due, close those
  * that ended, keep the others in order, then run the callbacks. */
 static void skc__closer_round(skc_closer *c, size_t polled) {
   size_t i, kept = 0, ended = 0;
+  long long now = skc__plat_monotonic_us();
   for (i = 0; i < polled; i++) {
     struct skc__closer_entry *e = &c->entries[i];
     int r = SKC_EINPROGRESS;
-    if (skc__plat_pollset_ready(c->set, i) || skc_graceful_timeout(&e->g) == 0)
+    if (skc__plat_pollset_ready(c->set, i) || now >= e->due_us)
       r = skc_graceful_advance(&e->g);
     if (r == SKC_EINPROGRESS) {
       if (kept != i) {

@@ -178,8 +178,15 @@ static int skc__read_table(int layout, skc__audit *audit) {
       return skc__plat_reject(SKC_ENOMEM);
   }
   rc = skc__get_table(layout, table, &size);
-  for (tries = 0; tries < 8 && rc == ERROR_INSUFFICIENT_BUFFER; tries++) {
+  for (tries = 0; tries < 8 && (rc == ERROR_INSUFFICIENT_BUFFER ||
+                                rc == ERROR_OUTOFMEMORY ||
+                                rc == ERROR_NOT_ENOUGH_MEMORY);
+       tries++) {
     void *bigger;
+    /* Wine 8 reads the table in up to five attempts, each larger than the
+     * count it last saw, and answers ERROR_OUTOFMEMORY when the table
+     * outgrew all five (dlls/nsi/nsi.c, NsiAllocateAndGetTable): on a
+     * machine opening connections fast, reading again succeeds. */
     size += size / 4 + 4096;
     bigger = realloc(table, size);
     if (bigger == NULL) {
