@@ -436,6 +436,72 @@ cleanup:
   skcs__close_quietly(&p[1]);
 }
 
+
+/* G1: the server reads only part of a request, queues a 1 MiB response
+ * and closes while the client has not read yet. A plain close with
+ * unread input sends an RST (RFC 2525 2.17) that destroys the response's
+ * tail; the graceful close shuts the write side, drains the request and
+ * waits for the client's EOF. */
+static void g1_close_with_request_unread(skcs_run *r) {
+  enum { REQUEST = 1000, RESPONSE = 1 << 20 };
+  static char response[RESPONSE];
+  static char received[RESPONSE];
+  char request[REQUEST];
+  skc_socket_t p[2] = {SKC_INVALID_SOCKET, SKC_INVALID_SOCKET};
+  skcs_graceful close_state;
+  size_t total = 0;
+  ptrdiff_t n = 0;
+  memset(request, 'q', sizeof request);
+  memset(response, 'r', sizeof response);
+  SKCS_REQUIRE(r, skc_tcp_pair(p) == 0, "tcp pair");
+  SKCS_REQUIRE(r, skct_set_buffers(p[1], 4 * RESPONSE, 0) == 0, "buffers");
+  SKCS_REQUIRE(r, skc_send(p[0], request, REQUEST) == REQUEST, "request");
+  SKCS_REQUIRE(r, skct_wait_queued(p[1], REQUEST, SKCT_DEADLINE_MS),
+               "request arrives");
+  SKCS_REQUIRE(r, skc_recv(p[1], request, 100) == 100, "read 100 bytes");
+  SKCS_REQUIRE(r, skc_send(p[1], response, RESPONSE) == RESPONSE, "response");
+  SKCS_REQUIRE(r, r->ops->graceful_begin(&close_state, p[1], 5000) == 0,
+               "close begins");
+  p[1] = SKC_INVALID_SOCKET;
+  while (total < RESPONSE) {
+    if (!skct_wait_readable(p[0], SKCT_DEADLINE_MS))
+      break;
+    n = skc_recv(p[0], received + total, RESPONSE - total);
+    if (n <= 0)
+      break;
+    total += (size_t)n;
+  }
+  skcs__append(r, total == RESPONSE ? "whole response" : "response cut short");
+  if (n > 0)
+    n = skc_recv(p[0], received, 1);
+  skcs__record(r, n, skct_native_error());
+  skcs__close_quietly(&p[0]);
+  SKCS_RECORD_CALL(r, r->ops->graceful_end(&close_state));
+cleanup:
+  skcs__close_quietly(&p[0]);
+  skcs__close_quietly(&p[1]);
+}
+
+/* G2: the peer never closes. The graceful close gives up at its deadline
+ * and aborts, so the peer learns at once that the connection is gone; a
+ * plain close leaves the peer half-open: its next send still succeeds. */
+static void g2_peer_never_closes(skcs_run *r) {
+  skc_socket_t p[2] = {SKC_INVALID_SOCKET, SKC_INVALID_SOCKET};
+  skcs_graceful close_state;
+  SKCS_REQUIRE(r, skc_tcp_pair(p) == 0, "tcp pair");
+  SKCS_REQUIRE(r, r->ops->graceful_begin(&close_state, p[0], 300) == 0,
+               "close begins");
+  p[0] = SKC_INVALID_SOCKET;
+  SKCS_RECORD_CALL(r, r->ops->graceful_end(&close_state));
+  /* The peer's end: the FIN (and the RST, if any) arrive over loopback
+   * in well under this pause; no event marks the RST after the FIN. */
+  skct_sleep_ms(100);
+  skcs__send(r, p[1], "x", 1, 1);
+cleanup:
+  skcs__close_quietly(&p[0]);
+  skcs__close_quietly(&p[1]);
+}
+
 /* ---- the table ---- */
 
 #define WINE_LATE_RESET                                                        \
@@ -530,6 +596,24 @@ const skcs_scenario skcs_scenarios[] = {
      .promise = "SKC_EBADF (10 calls)",
      .linux_native = "-1 errno=9 EBADF (10 calls)",
      .windows_native = "-1 WSAENOTSOCK (10038) (10 calls)"},
+    {.id = "G1",
+     .title = "the server reads 100 bytes of a 1000-byte request, queues a 1 "
+              "MiB response and closes (sockclose: skc_close_graceful) before "
+              "the client reads; the client reads, then the close ends",
+     .run = g1_close_with_request_unread,
+     .promise = "whole response, 0 (2 calls)",
+     .linux_native = "response cut short, -1 errno=104 ECONNRESET, 0",
+     .windows_text = "response cut short, -1 WSAECONNRESET (data lost)",
+     .wine_native = "response cut short, 0 (2 calls)",
+     .wine_note = "Wine 8: the client's recv after the RST returns 0 "
+                  "(Windows: WSAECONNRESET)"},
+    {.id = "G2",
+     .title = "graceful close with a 300 ms deadline; the peer never closes; "
+              "then the peer sends",
+     .run = g2_peer_never_closes,
+     .promise = "SKC_ETIMEDOUT, SKC_ECONNRESET",
+     .linux_native = "0, 1 bytes",
+     .windows_native = "0, 1 bytes"},
     {.id = "P1",
      .title = "pinned: 4 bytes already queued when we shutdown(RD); our recvs",
      .run = p1_shut_rd_with_data_queued,
@@ -650,12 +734,43 @@ static ptrdiff_t skcs__native_recv(skc_socket_t s, void *buf, size_t len) {
 #endif
 }
 
-const skcs_ops skcs_sockclose_ops = {"sockclose", 0,        skc_close,
-                                     skc_shutdown, skc_abort, skc_send,
-                                     skc_recv};
+/* ---- graceful close in two steps ---- */
+
+static int skcs__skc_graceful_begin(skcs_graceful *state, skc_socket_t s,
+                                    int timeout_ms) {
+  state->s = s;
+  state->result = skc_graceful_start(&state->g, s, timeout_ms);
+  return 0;
+}
+
+static int skcs__skc_graceful_end(skcs_graceful *state) {
+  while (state->result == SKC_EINPROGRESS) {
+    skct_wait_readable(state->s, skc_graceful_timeout(&state->g));
+    state->result = skc_graceful_advance(&state->g);
+  }
+  return skc_graceful_finish(&state->g, NULL);
+}
+
+static int skcs__native_graceful_begin(skcs_graceful *state, skc_socket_t s,
+                                       int timeout_ms) {
+  (void)timeout_ms;
+  state->s = SKC_INVALID_SOCKET;
+  state->result = 0;
+  return skcs__native_close(s);
+}
+
+static int skcs__native_graceful_end(skcs_graceful *state) {
+  return state->result;
+}
+
+const skcs_ops skcs_sockclose_ops = {
+    "sockclose",  0,        skc_close,
+    skc_shutdown, skc_abort, skc_send,
+    skc_recv,     skcs__skc_graceful_begin, skcs__skc_graceful_end};
 
 const skcs_ops skcs_native_ops = {
     "native",           1,
     skcs__native_close, skcs__native_shutdown,
     skcs__native_abort, skcs__native_send,
-    skcs__native_recv};
+    skcs__native_recv,  skcs__native_graceful_begin,
+    skcs__native_graceful_end};

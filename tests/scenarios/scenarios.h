@@ -16,6 +16,16 @@
 
 #include <stddef.h>
 
+/* A graceful close in two steps, so that one thread can play both ends:
+ * begin (sockclose: skc_graceful_start; native: a plain close, which is
+ * what a program does without sockclose), then end (sockclose: advance
+ * until a result, then skc_graceful_finish; native: nothing). */
+typedef struct skcs_graceful {
+  skc_graceful g;
+  skc_socket_t s;
+  int result;
+} skcs_graceful;
+
 /* The calls a scenario makes on its sockets. */
 typedef struct skcs_ops {
   const char *name; /* "sockclose" or "native" */
@@ -25,6 +35,8 @@ typedef struct skcs_ops {
   int (*abort)(skc_socket_t s);
   ptrdiff_t (*send)(skc_socket_t s, const void *buf, size_t len);
   ptrdiff_t (*recv)(skc_socket_t s, void *buf, size_t len);
+  int (*graceful_begin)(skcs_graceful *state, skc_socket_t s, int timeout_ms);
+  int (*graceful_end)(skcs_graceful *state);
 } skcs_ops;
 
 extern const skcs_ops skcs_sockclose_ops;
