@@ -274,6 +274,7 @@ int main(int argc, char **argv) {
     usage();
   if (skc_init() != 0)
     return 1;
+  setvbuf(stdout, NULL, _IOLBF, 0);
 
   printf("bench_audit: %ld connections in %d worker processes, %ld left in "
          "CLOSE_WAIT; %d rounds\n", n, workers, k, rounds);
@@ -291,6 +292,11 @@ int main(int argc, char **argv) {
         return 1;
       pids[w] = fork();
       if (pids[w] == 0) {
+        int j;
+        /* Only the parent may hold the earlier workers' stop pipes, or
+         * they would never see it close. */
+        for (j = 0; j < w; j++)
+          close(stops[j]);
         close(ready[0]);
         close(stop[1]);
         worker(w, count, cw, ready[1], stop[0]);

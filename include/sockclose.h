@@ -564,8 +564,10 @@ typedef struct skc_connection {
    * for: -1 when not asked or not known (a process of another user, on
    * most systems); 0 when no process holds it (TIME_WAIT, and connections
    * closed by their program that are still finishing). Where several
-   * processes hold it, the lowest pid. Wine reports 0 for every
-   * connection. */
+   * processes hold it, the lowest pid. Wine 8 reports 0 for accepted
+   * sockets, and for other sockets until the process has made a call that
+   * fetches the socket's descriptor from wineserver (a send; an ioctl
+   * such as FIONREAD on a listener). */
   long pid;
   /** The process's name ("nginx", "server.exe"), "" when unknown. */
   char process[SKC_PROCESS_NAME_MAX];
@@ -597,7 +599,7 @@ typedef struct skc_audit_options {
   /** `SKC_FAMILY_IPV4` or `SKC_FAMILY_IPV6`; 0 for both. */
   int family;
   /** Keep only connections held by this process id; 0 for any. Implies
-   * owners. Under Wine nothing matches (every pid is 0). */
+   * owners. Under Wine it misses the sockets Wine reports as pid 0. */
   long pid;
   /** Non-zero: fill skc_connection::pid and skc_connection::process. On
    * Linux this scans /proc/PID/fd of every process (only that of `pid` when set), matching
@@ -613,13 +615,17 @@ typedef struct skc_audit_options {
  * Linux: `NETLINK_SOCK_DIAG` inet_diag dumps for IPv4 and IPv6 with the
  * state and port filters run by the kernel, or /proc/net/tcp{,6} where
  * netlink is not available. Owners come from matching socket inodes in
- * /proc/PID/fd. Windows: `GetExtendedTcpTable(TCP_TABLE_OWNER_PID_ALL)`
- * for AF_INET and AF_INET6; owner names from the process image. macOS:
+ * /proc/PID/fd. Windows: `GetExtendedTcpTable()` for AF_INET and
+ * AF_INET6 (`TCP_TABLE_OWNER_PID_ALL` when owners are asked for, the
+ * basic tables otherwise); owner names from the process image. macOS:
  * libproc, which sees only sockets that a process holds (no TIME_WAIT).
  *
- * The list is a snapshot: connections change while it is read, and a
- * connection may be missing or appear in two states when it changes
- * during the call.
+ * The list is not an atomic snapshot: no OS offers one. A connection that
+ * changes state during the call is listed in one of its states; on a
+ * machine that opens and closes connections quickly, Linux's sources can
+ * skip a connection that did not change (each resumes by position in a
+ * table that other connections shift); repeats are removed. On Linux the
+ * rows come out sorted by local address.
  *
  * @param options what to list; NULL for the defaults (everything).
  * @param list receives an array to release with skc_audit_free() (NULL

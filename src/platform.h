@@ -134,15 +134,20 @@ typedef struct skc__audit {
   size_t capacity;
 } skc__audit;
 
+/* Order of two endpoints, member by member (the struct has padding):
+ * negative, 0 or positive. (common) */
+int skc__endpoint_compare(const skc_endpoint *a, const skc_endpoint *b);
+
 /* Does a row pass the state, family and port filters? (common) */
 int skc__audit_wants(const skc__audit *audit, const skc_connection *row);
 
 /* Append a row if it passes the filters; 0 or SKC_ENOMEM. (common) */
 int skc__audit_add(skc__audit *audit, const skc_connection *row);
 
-/* Read the table, calling skc__audit_add() for each connection, with pid
- * -1 and process "". audit->options.source is AUTO or a source this
- * platform has (others: SKC_ENOTSUP). */
+/* Read the table, calling skc__audit_add() for each connection, with
+ * process "" and pid -1, or the pid where the table carries it and
+ * owners (or a pid) are asked for. audit->options.source is AUTO or a
+ * source this platform has (others: SKC_ENOTSUP). */
 int skc__plat_audit_list(skc__audit *audit);
 
 /* Fill pid and process of audit->rows (only those; when options.pid is

@@ -1084,8 +1084,23 @@ static skc_socket_t skct__listen_quiet(int family, unsigned short *port,
       return SKC_INVALID_SOCKET;
     }
     if (bind(s, (struct sockaddr *)&ss, len) == 0 && listen(s, 16) == 0) {
-      *port = candidate;
-      return (skc_socket_t)s;
+      /* Quiet: no connection on the machine uses the port number yet,
+       * not even one in TIME_WAIT from a test process that had it a
+       * minute ago. The listener itself is the one row. */
+      skc_audit_options options;
+      skc_connection *rows = NULL;
+      size_t n = 0;
+      memset(&options, 0, sizeof options);
+      options.port = candidate;
+      if (skc_audit_list(&options, &rows, &n) != 0 || n == 1) {
+        skc_audit_free(rows);
+        *port = candidate;
+        *err = 0;
+        return (skc_socket_t)s;
+      }
+      skc_audit_free(rows);
+      skc_close((skc_socket_t)s);
+      continue;
     }
     *err = skc_last_error();
     skc_close((skc_socket_t)s);

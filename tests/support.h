@@ -191,9 +191,10 @@ int skct_endpoint(skc_socket_t s, int remote, skc_endpoint *endpoint);
 skc_socket_t skct_udp_socket(void);
 
 /* A listener on 127.0.0.1 at a port outside the ephemeral ranges
- * (20000-29999; Linux hands out 32768-60999, Windows 49152-65535), so that
- * on a busy machine no unrelated connection shares its port number and a
- * listing by port holds only the test's own connections. */
+ * (20000-29999; Linux hands out 32768-60999, Windows 49152-65535) that no
+ * connection of the machine uses (the audit says so, TIME_WAIT entries of
+ * earlier test processes included), so that a listing by port holds only
+ * the test's own connections. */
 skc_socket_t skct_listen_quiet(unsigned short *port);
 
 /* A listener on [::1] at such a port, and a connection to it;

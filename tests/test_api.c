@@ -214,15 +214,15 @@ static void init_is_reference_counted(void **state) {
 
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(shutdown_rejects_bad_how_without_a_call),
-      cmocka_unit_test(null_buffers_and_zero_lengths),
-      cmocka_unit_test(huge_recv_length_is_clamped),
-      cmocka_unit_test(native_code_kept_after_failures),
-      cmocka_unit_test(tcp_pair_is_connected_both_ways),
-      cmocka_unit_test(inheritable_handle_keeps_connection_open),
-      cmocka_unit_test(non_inheritable_handle_closes_at_once),
-      cmocka_unit_test(set_inheritable_on_bad_handle),
-      cmocka_unit_test(init_is_reference_counted),
+      SKCT_LEAK_CHECKED(shutdown_rejects_bad_how_without_a_call),
+      SKCT_LEAK_CHECKED(null_buffers_and_zero_lengths),
+      SKCT_LEAK_CHECKED(huge_recv_length_is_clamped),
+      SKCT_LEAK_CHECKED(native_code_kept_after_failures),
+      SKCT_LEAK_CHECKED(tcp_pair_is_connected_both_ways),
+      SKCT_LEAK_CHECKED(inheritable_handle_keeps_connection_open),
+      SKCT_LEAK_CHECKED(non_inheritable_handle_closes_at_once),
+      SKCT_LEAK_CHECKED(set_inheritable_on_bad_handle),
+      SKCT_LEAK_CHECKED(init_is_reference_counted),
   };
   int rc = skct_main(argc, argv);
   if (rc >= 0)

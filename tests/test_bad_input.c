@@ -229,9 +229,9 @@ static void send_length_above_int_max(void **state) {
 
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(every_row),
-      cmocka_unit_test(close_not_a_socket),
-      cmocka_unit_test(send_length_above_int_max),
+      SKCT_LEAK_CHECKED(every_row),
+      SKCT_LEAK_CHECKED(close_not_a_socket),
+      SKCT_LEAK_CHECKED(send_length_above_int_max),
   };
   int rc = skct_main(argc, argv);
   if (rc >= 0)

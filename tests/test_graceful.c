@@ -184,6 +184,25 @@ static void bad_handles_and_null_pointers(void **state) {
                    SKC_EFAULT);
   assert_int_equal(skc_closer_run(NULL, 0), SKC_EFAULT);
   skc_closer_free(NULL);
+  /* A handle that is open but no socket (a pipe): EBADF, and it stays
+   * open. */
+  {
+    skc_socket_t h = skct_not_a_socket();
+    int expected = SKC_EBADF;
+    if (skct_is_wine()) {
+      /* As in test_bad_input.c: Wine's shutdown on a handle that is not a
+       * socket goes to the handle's own device. */
+      printf("Wine 8 deviation: shutdown on a non-socket handle fails with "
+             "WSAEOPNOTSUPP (Windows: WSAENOTSOCK): SKC_ENOTSUP\n");
+      expected = SKC_ENOTSUP;
+    }
+    assert_true(h != SKC_INVALID_SOCKET);
+    assert_int_equal(skc_close_graceful(h, 100), expected);
+    assert_int_equal(skc_graceful_start(&g, h, 100), expected);
+    assert_int_equal(skc_graceful_finish(&g, NULL), expected);
+    assert_int_equal(skc_set_inheritable(h, 0), 0); /* still open */
+    skct_release_not_a_socket(h);
+  }
   /* A handle that is closed already: EBADF, and nothing is closed. */
   SKCT_PAIR(p);
   assert_int_equal(skc_close(p[1]), 0);

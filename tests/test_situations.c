@@ -46,6 +46,9 @@ int main(int argc, char **argv) {
     tests[i].name = skcs_scenarios[i].id;
     tests[i].test_func = run_scenario;
     tests[i].initial_state = (void *)&skcs_scenarios[i];
+    /* Each scenario must leave no socket behind (skc_leak_check). */
+    tests[i].setup_func = skct_leak_setup;
+    tests[i].teardown_func = skct_leak_teardown;
   }
   rc = _cmocka_run_group_tests("situations", tests, skcs_scenario_count, NULL,
                                NULL);

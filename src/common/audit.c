@@ -13,17 +13,32 @@
 
 /* ---- endpoints ---- */
 
+int skc__endpoint_compare(const skc_endpoint *a, const skc_endpoint *b) {
+  int c;
+  if (a->family != b->family)
+    return a->family < b->family ? -1 : 1;
+  c = memcmp(a->address, b->address, sizeof a->address);
+  if (c != 0)
+    return c;
+  if (a->port != b->port)
+    return a->port < b->port ? -1 : 1;
+  if (a->scope_id != b->scope_id)
+    return a->scope_id < b->scope_id ? -1 : 1;
+  return 0;
+}
+
 static int skc__format_ipv6(const unsigned char *a, char *out, size_t size) {
   static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0,
                                            0, 0, 0, 0, 0xff, 0xff};
   unsigned groups[8];
   int best_at = -1, best_len = 0, run_at = -1, run_len = 0;
   int i, used = 0, n;
+  size_t g;
   if (memcmp(a, mapped, 12) == 0)
     return snprintf(out, size, "::ffff:%u.%u.%u.%u", a[12], a[13], a[14],
                     a[15]);
-  for (i = 0; i < 8; i++)
-    groups[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+  for (g = 0; g < 8; g++)
+    groups[g] = (unsigned)a[2 * g] << 8 | a[2 * g + 1];
   /* RFC 5952 4.2: the longest run of two or more zero groups becomes
    * "::", the first one when runs tie. */
   for (i = 0; i < 8; i++) {
@@ -298,9 +313,9 @@ static int skc__same_socket(const skc__leak_entry *a,
    * by a new socket shows in its addresses. */
   return a->info.is_tcp == b->info.is_tcp &&
          a->info.connected == b->info.connected &&
-         memcmp(&a->info.local, &b->info.local, sizeof a->info.local) == 0 &&
+         skc__endpoint_compare(&a->info.local, &b->info.local) == 0 &&
          (!a->info.connected ||
-          memcmp(&a->info.remote, &b->info.remote, sizeof a->info.remote) == 0);
+          skc__endpoint_compare(&a->info.remote, &b->info.remote) == 0);
 }
 
 /* Append one line to the report, ending it with "..." when it is full. */
@@ -319,30 +334,35 @@ static void skc__report_line(skc_leak_report *report, const char *line) {
   }
 }
 
+/* "what socket H: STATE LOCAL <- REMOTE, N bytes unread" */
 static void skc__describe(const skc__leak_entry *e, const char *what,
                           skc_leak_report *report) {
-  char line[256], local[SKC_ENDPOINT_STRLEN], remote[SKC_ENDPOINT_STRLEN];
+  char line[256];
   unsigned long long handle = (unsigned long long)e->socket.handle;
   if (!e->info.is_tcp) {
-    snprintf(line, sizeof line, "%s socket %llu: not TCP\n", what, handle);
+    (void)snprintf(line, sizeof line, "%s socket %llu: not TCP\n", what,
+                   handle);
   } else {
+    char local[SKC_ENDPOINT_STRLEN], remote[SKC_ENDPOINT_STRLEN + 4] = "";
+    char unread_text[48] = "";
     if (skc_endpoint_format(&e->info.local, local, sizeof local) < 0)
-      snprintf(local, sizeof local, "?");
-    if (!e->info.connected) {
-      snprintf(line, sizeof line, "%s socket %llu: %s %s\n", what, handle,
-               skc_tcp_state_name(e->state), local);
-    } else {
+      (void)snprintf(local, sizeof local, "?");
+    if (e->info.connected) {
       long long unread = skc__plat_bytes_unread(e->socket.handle);
-      if (skc_endpoint_format(&e->info.remote, remote, sizeof remote) < 0)
-        snprintf(remote, sizeof remote, "?");
+      remote[0] = ' ';
+      remote[1] = '<';
+      remote[2] = '-';
+      remote[3] = ' ';
+      if (skc_endpoint_format(&e->info.remote, remote + 4,
+                              sizeof remote - 4) < 0)
+        (void)snprintf(remote + 4, sizeof remote - 4, "?");
       if (unread > 0)
-        snprintf(line, sizeof line, "%s socket %llu: %s %s <- %s, %lld bytes unread\n",
-                 what, handle, skc_tcp_state_name(e->state), local, remote,
-                 unread);
-      else
-        snprintf(line, sizeof line, "%s socket %llu: %s %s <- %s\n", what,
-                 handle, skc_tcp_state_name(e->state), local, remote);
+        (void)snprintf(unread_text, sizeof unread_text,
+                       ", %lld bytes unread", unread);
     }
+    (void)snprintf(line, sizeof line, "%s socket %llu: %s %s%s%s\n", what,
+                   handle, skc_tcp_state_name(e->state), local, remote,
+                   unread_text);
   }
   skc__report_line(report, line);
 }

@@ -95,10 +95,8 @@ static int skc__macos_process(int pid, skc__audit *audit, int owners) {
       memcpy(row.process, name, sizeof name);
     for (j = 0; j < audit->count && !duplicate; j++)
       duplicate = audit->rows[j].state == row.state &&
-                  memcmp(&audit->rows[j].local, &row.local,
-                         sizeof row.local) == 0 &&
-                  memcmp(&audit->rows[j].remote, &row.remote,
-                         sizeof row.remote) == 0;
+                  skc__endpoint_compare(&audit->rows[j].local, &row.local) == 0 &&
+                  skc__endpoint_compare(&audit->rows[j].remote, &row.remote) == 0;
     if (!duplicate)
       err = skc__audit_add(audit, &row);
   }
@@ -192,7 +190,7 @@ int skc__plat_own_sockets(skc__own_socket **sockets, size_t *count) {
     int fd;
     if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
       continue;
-    fd = atoi(entry->d_name);
+    fd = (int)strtol(entry->d_name, NULL, 10);
     if (fd == dirfd(dir))
       continue;
     len = readlinkat(dirfd(dir), entry->d_name, link, sizeof link);

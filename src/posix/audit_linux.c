@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -73,8 +74,9 @@ int skc__linux_parse_diag(const void *buf, size_t len, skc__audit *audit) {
         return skc__proto_error();
       memcpy(&code, bytes + off + NLMSG_HDRLEN, sizeof code);
       if (code != 0) {
-        /* netlink(7): the negative errno of the failed request. */
-        errno = code < 0 ? -code : code;
+        /* netlink(7): the negative errno of the failed request. A value
+         * with no positive counterpart (INT_MIN) is no errno at all. */
+        errno = code == INT_MIN ? EPROTO : code < 0 ? -code : code;
         return skc__plat_translate(errno);
       }
     } else if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY &&
@@ -442,6 +444,37 @@ static int skc__procfs_family(const char *path, int family,
   return err;
 }
 
+/* Order of rows by address pair and inode, for finding repeats. */
+static int skc__row_order(const void *a, const void *b) {
+  const skc_connection *x = a, *y = b;
+  int c = skc__endpoint_compare(&x->local, &y->local);
+  if (c == 0)
+    c = skc__endpoint_compare(&x->remote, &y->remote);
+  if (c == 0)
+    c = x->inode < y->inode ? -1 : x->inode > y->inode;
+  return c;
+}
+
+/* Neither source is a snapshot: a netlink dump resumes each batch by its
+ * position in a hash bucket, and /proc/net/tcp each read() by its line
+ * position (tcp_seek_last_pos), so sockets created or destroyed meanwhile
+ * shift the others, which may then be listed twice (or not at all). Rows
+ * audit->rows[from..] that repeat a socket (same address pair and inode)
+ * are dropped; the rest come out sorted by address. */
+static void skc__drop_repeats(skc__audit *audit, size_t from) {
+  size_t i, kept;
+  size_t n = audit->count - from;
+  skc_connection *rows;
+  if (n < 2)
+    return;
+  rows = audit->rows + from;
+  qsort(rows, n, sizeof *rows, skc__row_order);
+  for (i = 1, kept = 1; i < n; i++)
+    if (skc__row_order(&rows[i], &rows[kept - 1]) != 0)
+      rows[kept++] = rows[i];
+  audit->count = from + kept;
+}
+
 int skc__linux_audit_list(skc__audit *audit) {
   static const struct {
     int af;
@@ -459,8 +492,10 @@ int skc__linux_audit_list(skc__audit *audit) {
       continue;
     if (source != SKC_AUDIT_SOURCE_PROCFS) {
       err = skc__netlink_family(families[i].af, audit);
-      if (err == 0)
+      if (err == 0) {
+        skc__drop_repeats(audit, before);
         continue;
+      }
       if (source == SKC_AUDIT_SOURCE_NETLINK)
         return err;
       /* Netlink refused (a sandbox, a kernel without inet_diag or
@@ -470,6 +505,7 @@ int skc__linux_audit_list(skc__audit *audit) {
     err = skc__procfs_family(families[i].path, families[i].family, audit);
     if (err != 0)
       return err;
+    skc__drop_repeats(audit, before);
   }
   return 0;
 }
@@ -492,7 +528,7 @@ static void skc__read_comm(const char *pid, char *name, size_t size) {
   ssize_t n;
   int fd;
   name[0] = '\0';
-  snprintf(path, sizeof path, "/proc/%s/comm", pid);
+  (void)snprintf(path, sizeof path, "/proc/%s/comm", pid);
   fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return;
@@ -510,11 +546,11 @@ static void skc__read_comm(const char *pid, char *name, size_t size) {
 static void skc__scan_process(const char *pid, skc__audit *audit,
                               const skc__inode_index *index, size_t n) {
   char path[64], link[64], name[SKC_PROCESS_NAME_MAX];
-  long pid_value = atol(pid);
+  long pid_value = strtol(pid, NULL, 10);
   int have_name = 0;
   struct dirent *entry;
   DIR *dir;
-  snprintf(path, sizeof path, "/proc/%s/fd", pid);
+  (void)snprintf(path, sizeof path, "/proc/%s/fd", pid);
   dir = opendir(path);
   if (dir == NULL)
     return;
@@ -574,7 +610,7 @@ int skc__linux_audit_owners(skc__audit *audit) {
     qsort(index, n, sizeof *index, skc__inode_order);
     if (audit->options.pid != 0) {
       char pid[32];
-      snprintf(pid, sizeof pid, "%ld", audit->options.pid);
+      (void)snprintf(pid, sizeof pid, "%ld", audit->options.pid);
       skc__scan_process(pid, audit, index, n);
     } else {
       DIR *proc = opendir("/proc");
