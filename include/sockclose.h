@@ -490,9 +490,9 @@ SKC_EXTERN int skc_peer_closed(skc_socket_t s);
  * its port at once, without letting another program take the port over.
  * Call it after creating the socket and before bind().
  *
- * After a server closes connections first, they stay in TIME_WAIT for up
- * to 2 MSL (60 s on Linux, 120 s on Windows). Linux and macOS then refuse
- * to bind the port again (EADDRINUSE) unless the old sockets and the new
+ * After a server closes connections first, they stay in TIME_WAIT for
+ * 2 MSL (60 s on Linux, up to 240 s on Windows). Linux and macOS then
+ * refuse to bind the port again (EADDRINUSE) unless the old sockets and the new
  * one all carry `SO_REUSEADDR`: this sets it on POSIX, where it never lets
  * two sockets listen on one port. Call it on every listener, since the
  * TIME_WAIT connections of an old listener count only when that one had it
@@ -668,9 +668,11 @@ SKC_EXTERN void skc_audit_free(skc_connection *list);
  *
  * Only sockets are considered. The process's socket handles are listed
  * from /proc/self/fd on Linux, libproc on macOS, every descriptor number
- * below the limit on other POSIX systems, and the process's handle table
- * on Windows (each file handle is asked whether it is a socket, which may
- * wait while another thread is blocked in synchronous I/O on that handle).
+ * below the limit on other POSIX systems; on Windows from the process's
+ * handle table (Windows 8 and later) or by trying the handle values
+ * (Windows 7, Wine). Each Windows handle that can be a socket (a pipe to
+ * GetFileType) is asked whether it is one, which may wait while another
+ * thread is blocked in synchronous I/O on that handle.
  */
 /**@{*/
 /** The set of this process's sockets at one moment (opaque). */

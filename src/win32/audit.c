@@ -269,13 +269,16 @@ int skc__plat_audit_owners(skc__audit *audit) {
 
 /* ---- this process's sockets ---- */
 
-/* The handle tables of ntdll (winternl.h documents the calls, not these
- * two classes): ProcessHandleInformation (51, Windows 8 and later) lists
- * this process's handles; SystemExtendedHandleInformation (64) lists every
- * process's, and is what Wine 8 implements. */
+/* ProcessHandleInformation (51, Windows 8 and later) lists this process's
+ * handles with their object types (winternl.h documents
+ * NtQueryInformationProcess, not this class). Wine 8 does not implement
+ * it; there, and on Windows 7, the handle values are probed instead. The
+ * system-wide list (SystemExtendedHandleInformation) would work under
+ * Wine too, but it reads every process's handle table, and wineserver was
+ * seen to crash on it (1 run in 15) while other Wine processes came and
+ * went. */
 typedef LONG(NTAPI *skc__query_process_fn)(HANDLE, ULONG, PVOID, ULONG,
                                            PULONG);
-typedef LONG(NTAPI *skc__query_system_fn)(ULONG, PVOID, ULONG, PULONG);
 
 typedef struct skc__process_handle_entry {
   HANDLE HandleValue;
@@ -293,44 +296,21 @@ typedef struct skc__process_handles {
   skc__process_handle_entry Handles[1];
 } skc__process_handles;
 
-typedef struct skc__system_handle_entry {
-  PVOID Object;
-  ULONG_PTR UniqueProcessId;
-  ULONG_PTR HandleValue;
-  ULONG GrantedAccess;
-  USHORT CreatorBackTraceIndex;
-  USHORT ObjectTypeIndex;
-  ULONG HandleAttributes;
-  ULONG Reserved;
-} skc__system_handle_entry;
-
-typedef struct skc__system_handles {
-  ULONG_PTR NumberOfHandles;
-  ULONG_PTR Reserved;
-  skc__system_handle_entry Handles[1];
-} skc__system_handles;
-
 #define SKC__STATUS_INFO_LENGTH_MISMATCH ((LONG)0xC0000004L)
 #define SKC__STATUS_BUFFER_TOO_SMALL ((LONG)0xC0000023L)
-#define SKC__HANDLES_MAX_BYTES (256UL << 20)
+#define SKC__HANDLES_MAX_BYTES (64UL << 20)
+/* Probing stops after this many handle values in a row are unused. */
+#define SKC__PROBE_GAP 1024
 
-/* One of this process's handles: value, type and, where the table gives
- * it, the kernel object's address as an identity. */
-typedef struct skc__handle {
-  ULONG_PTR value;
-  ULONG type;
-  unsigned long long object;
-} skc__handle;
-
-static void *skc__query(int system, ULONG *size_out) {
+/* The table of this process's handles, or NULL where the OS has none. */
+static skc__process_handles *skc__query_handles(ULONG *size_out) {
   HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
-  ULONG size = 64 * 1024;
+  ULONG size = 16 * 1024;
   void *buf = NULL;
   FARPROC fn;
   if (ntdll == NULL)
     return NULL;
-  fn = GetProcAddress(ntdll, system ? "NtQuerySystemInformation"
-                                    : "NtQueryInformationProcess");
+  fn = GetProcAddress(ntdll, "NtQueryInformationProcess");
   if (fn == NULL)
     return NULL;
   for (;;) {
@@ -340,12 +320,8 @@ static void *skc__query(int system, ULONG *size_out) {
     if (bigger == NULL)
       break;
     buf = bigger;
-    if (system)
-      status = ((skc__query_system_fn)(void (*)(void))fn)(64, buf, size,
-                                                           &needed);
-    else
-      status = ((skc__query_process_fn)(void (*)(void))fn)(
-          GetCurrentProcess(), 51, buf, size, &needed);
+    status = ((skc__query_process_fn)(void (*)(void))fn)(GetCurrentProcess(),
+                                                         51, buf, size, &needed);
     if (status == 0) {
       *size_out = size;
       return buf;
@@ -354,117 +330,116 @@ static void *skc__query(int system, ULONG *size_out) {
          status != SKC__STATUS_BUFFER_TOO_SMALL) ||
         size >= SKC__HANDLES_MAX_BYTES)
       break;
-    size = needed > size ? needed + 16 * 1024 : size * 2;
+    size = needed > size ? needed + 4096 : size * 2;
   }
   free(buf);
   return NULL;
 }
 
-static int skc__own_handles(skc__handle **out, size_t *count) {
-  ULONG size = 0;
-  skc__handle *handles;
-  size_t n = 0;
-  ULONG_PTR i, total;
-  void *buf = skc__query(0, &size);
-  if (buf != NULL) {
-    const skc__process_handles *t = buf;
-    total = t->NumberOfHandles;
-    if (total > (size - offsetof(skc__process_handles, Handles)) /
-                    sizeof t->Handles[0])
-      total = 0;
-    handles = malloc((total + 1) * sizeof *handles);
-    if (handles == NULL) {
-      free(buf);
+/* Is h a socket? getsockopt() asks the socket provider, which on Windows
+ * may have to send a request to the handle's driver: only handles that
+ * can be sockets (GetFileType: FILE_TYPE_PIPE, "a socket, a named pipe,
+ * or an anonymous pipe") are asked. */
+static int skc__is_socket(HANDLE h) {
+  int type = 0, len = (int)sizeof type;
+  if (GetFileType(h) != FILE_TYPE_PIPE)
+    return 0;
+  return getsockopt((SOCKET)h, SOL_SOCKET, SO_TYPE, (char *)&type, &len) == 0;
+}
+
+static int skc__own_add(skc__own_socket **list, size_t *n, size_t *capacity,
+                        HANDLE h) {
+  if (*n == *capacity) {
+    size_t grown = *capacity == 0 ? 32 : *capacity * 2;
+    skc__own_socket *bigger = realloc(*list, grown * sizeof *bigger);
+    if (bigger == NULL)
       return skc__plat_reject(SKC_ENOMEM);
-    }
-    for (i = 0; i < total; i++) {
-      handles[n].value = (ULONG_PTR)t->Handles[i].HandleValue;
-      handles[n].type = t->Handles[i].ObjectTypeIndex;
-      handles[n++].object = 0;
-    }
-  } else {
-    const skc__system_handles *t;
-    ULONG_PTR self = GetCurrentProcessId();
-    buf = skc__query(1, &size);
-    if (buf == NULL)
-      return skc__plat_reject(SKC_ENOTSUP);
-    t = buf;
-    total = t->NumberOfHandles;
-    if (total > (size - offsetof(skc__system_handles, Handles)) /
-                    sizeof t->Handles[0])
-      total = 0;
-    handles = malloc(sizeof *handles);
-    for (i = 0; handles != NULL && i < total; i++) {
-      skc__handle *bigger;
-      if (t->Handles[i].UniqueProcessId != self)
-        continue;
-      bigger = realloc(handles, (n + 1) * sizeof *handles);
-      if (bigger == NULL) {
-        free(handles);
-        handles = NULL;
-        break;
-      }
-      handles = bigger;
-      handles[n].value = t->Handles[i].HandleValue;
-      handles[n].type = t->Handles[i].ObjectTypeIndex;
-      handles[n++].object = (unsigned long long)(ULONG_PTR)t->Handles[i].Object;
-    }
-    if (handles == NULL) {
-      free(buf);
-      return skc__plat_reject(SKC_ENOMEM);
-    }
+    *list = bigger;
+    *capacity = grown;
   }
-  free(buf);
-  *out = handles;
-  *count = n;
+  (*list)[*n].handle = (skc_socket_t)(ULONG_PTR)h;
+  (*list)[*n].id = 0;
+  (*n)++;
   return 0;
 }
 
-int skc__plat_own_sockets(skc__own_socket **sockets, size_t *count) {
-  skc__handle *handles = NULL;
-  skc__own_socket *list;
-  size_t n = 0, kept = 0, i;
+/* Windows 8 and later: the sockets among this process's handles, from
+ * its handle table; SKC_ENOTSUP where the OS has no such table. A socket
+ * of our own shows which object type sockets have, so that only handles
+ * of that type are looked at. */
+static int skc__sockets_from_table(skc__own_socket **list, size_t *n,
+                                   size_t *capacity) {
+  ULONG size = 0;
+  ULONG_PTR i, total;
   ULONG socket_type = 0;
-  int have_type = 0, err;
-  int saved = WSAGetLastError();
-  /* A socket of our own shows which object type sockets have, so that
-   * only handles of that type (files) are asked whether they are
-   * sockets. */
+  int have_type = 0, err = 0;
+  skc__process_handles *table;
   SOCKET probe = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
   if (probe == INVALID_SOCKET)
     return skc__plat_translate(WSAGetLastError());
-  err = skc__own_handles(&handles, &n);
-  if (err != 0) {
+  table = skc__query_handles(&size);
+  if (table == NULL) {
     closesocket(probe);
-    return err;
+    return SKC_ENOTSUP;
   }
-  for (i = 0; i < n && !have_type; i++)
-    if (handles[i].value == (ULONG_PTR)probe) {
-      socket_type = handles[i].type;
+  total = table->NumberOfHandles;
+  if (total > (size - offsetof(skc__process_handles, Handles)) /
+                  sizeof table->Handles[0])
+    total = 0;
+  for (i = 0; i < total && !have_type; i++)
+    if (table->Handles[i].HandleValue == (HANDLE)probe) {
+      socket_type = table->Handles[i].ObjectTypeIndex;
       have_type = 1;
     }
-  list = malloc((n + 1) * sizeof *list);
-  if (list == NULL) {
-    free(handles);
-    closesocket(probe);
-    return skc__plat_reject(SKC_ENOMEM);
-  }
-  for (i = 0; i < n; i++) {
-    int type = 0, len = (int)sizeof type;
-    if (handles[i].value == (ULONG_PTR)probe ||
-        (have_type && handles[i].type != socket_type))
+  for (i = 0; i < total && err == 0; i++) {
+    HANDLE h = table->Handles[i].HandleValue;
+    if (h == (HANDLE)probe ||
+        (have_type && table->Handles[i].ObjectTypeIndex != socket_type))
       continue;
-    if (getsockopt((SOCKET)handles[i].value, SOL_SOCKET, SO_TYPE,
-                   (char *)&type, &len) != 0)
-      continue;
-    list[kept].handle = (skc_socket_t)handles[i].value;
-    list[kept++].id = handles[i].object;
+    if (skc__is_socket(h))
+      err = skc__own_add(list, n, capacity, h);
   }
-  free(handles);
+  free(table);
   closesocket(probe);
+  return err;
+}
+
+/* Windows 7 and Wine 8: probe the handle values 4, 8, 12, ... (handle
+ * values are multiples of 4; Wine hands out the lowest free one) until
+ * SKC__PROBE_GAP values in a row are unused. */
+static int skc__sockets_by_probing(skc__own_socket **list, size_t *n,
+                                   size_t *capacity) {
+  ULONG_PTR value;
+  unsigned gap = 0;
+  int err = 0;
+  for (value = 4; gap < SKC__PROBE_GAP && err == 0; value += 4) {
+    HANDLE h = (HANDLE)value;
+    DWORD flags;
+    if (!GetHandleInformation(h, &flags)) {
+      gap++;
+      continue;
+    }
+    gap = 0;
+    if (skc__is_socket(h))
+      err = skc__own_add(list, n, capacity, h);
+  }
+  return err;
+}
+
+int skc__plat_own_sockets(skc__own_socket **sockets, size_t *count) {
+  skc__own_socket *list = NULL;
+  size_t n = 0, capacity = 0;
+  int saved = WSAGetLastError();
+  int err = skc__sockets_from_table(&list, &n, &capacity);
+  if (err == SKC_ENOTSUP)
+    err = skc__sockets_by_probing(&list, &n, &capacity);
+  if (err != 0) {
+    free(list);
+    return err;
+  }
   WSASetLastError(saved);
   *sockets = list;
-  *count = kept;
+  *count = n;
   return 0;
 }
 

@@ -3,38 +3,13 @@
  * of a graceful close (src/common/graceful.c).
  */
 #include "../platform.h"
+#include "tcp_info.h"
 
 #include <winsock2.h>
 
 #include <string.h>
 
-/* SIO_TCP_INFO and TCP_INFO_v0 (mstcpip.h, Windows 10 1703 and later).
- * MinGW-w64 declares them only when NTDDI_VERSION names Windows 10 RS2,
- * and this library builds for Windows 7, where the ioctl simply fails, so
- * they are spelled out here as documented. */
-#define SKC__SIO_TCP_INFO _WSAIORW(IOC_VENDOR, 39)
-
-typedef struct skc__sio_tcp_info_v0 {
-  int State; /* TCPSTATE */
-  ULONG Mss;
-  ULONG64 ConnectionTimeMs;
-  BOOLEAN TimestampsEnabled;
-  ULONG RttUs;
-  ULONG MinRttUs;
-  ULONG BytesInFlight;
-  ULONG Cwnd;
-  ULONG SndWnd;
-  ULONG RcvWnd;
-  ULONG RcvBuf;
-  ULONG64 BytesOut;
-  ULONG64 BytesIn;
-  ULONG BytesReordered;
-  ULONG BytesRetrans;
-  ULONG FastRetrans;
-  ULONG DupAcksIn;
-  ULONG TimeoutEpisodes;
-  UCHAR SynRetrans;
-} skc__sio_tcp_info_v0;
+/* SIO_TCP_INFO: see tcp_info.h. */
 
 /* TCPSTATE (mstcpip.h). */
 enum {
@@ -46,7 +21,7 @@ enum {
 };
 
 int skc__plat_send_queue_acked(skc_socket_t s) {
-  skc__sio_tcp_info_v0 info;
+  skc__tcp_info_v0 info;
   DWORD version = 0, bytes = 0;
   int saved = WSAGetLastError();
   int result;
