@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "../sockaddr.h"
 
 static int skc__fail_closing(skc_socket_t s) {
   int native = errno;
@@ -36,15 +37,6 @@ static int skc__tcp_socket(skc_socket_t *out) {
 #endif
   *out = s;
   return 0;
-}
-
-static struct sockaddr_in skc__loopback(unsigned short port) {
-  struct sockaddr_in addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  return addr;
 }
 
 int skc__plat_loopback_listen(skc_socket_t *listener, unsigned short *port) {

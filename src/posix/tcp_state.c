@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "../sockaddr.h"
 #if defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) ||      \
     defined(__DragonFly__)
 #include <netinet/tcp_fsm.h>
@@ -69,23 +70,6 @@ int skc__plat_listen_reuse(skc_socket_t s) {
   return setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0
              ? 0
              : skc__fail();
-}
-
-static void skc__endpoint_from(const struct sockaddr_storage *ss,
-                               skc_endpoint *e) {
-  memset(e, 0, sizeof *e);
-  if (ss->ss_family == AF_INET) {
-    const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-    e->family = SKC_FAMILY_IPV4;
-    memcpy(e->address, &in->sin_addr, 4);
-    e->port = ntohs(in->sin_port);
-  } else if (ss->ss_family == AF_INET6) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-    e->family = SKC_FAMILY_IPV6;
-    memcpy(e->address, &in6->sin6_addr, 16);
-    e->port = ntohs(in6->sin6_port);
-    e->scope_id = in6->sin6_scope_id;
-  }
 }
 
 int skc__plat_socket_info(skc_socket_t s, skc__socket_info *info) {

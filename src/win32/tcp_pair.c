@@ -7,6 +7,7 @@
 #include <ws2tcpip.h>
 
 #include <string.h>
+#include "../sockaddr.h"
 
 #ifndef WSA_FLAG_NO_HANDLE_INHERIT
 #define WSA_FLAG_NO_HANDLE_INHERIT 0x80
@@ -29,15 +30,6 @@ static int skc__tcp_socket(SOCKET *out) {
     return skc__plat_translate(WSAGetLastError());
   *out = s;
   return 0;
-}
-
-static struct sockaddr_in skc__loopback(unsigned short port) {
-  struct sockaddr_in addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  return addr;
 }
 
 int skc__plat_loopback_listen(skc_socket_t *listener, unsigned short *port) {

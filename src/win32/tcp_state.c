@@ -9,6 +9,7 @@
 #include <ws2tcpip.h>
 
 #include <string.h>
+#include "../sockaddr.h"
 
 /* SIO_TCP_INFO: see tcp_info.h. */
 
@@ -73,23 +74,6 @@ int skc__plat_listen_reuse(skc_socket_t s) {
                     (const char *)&on, (int)sizeof on) == 0
              ? 0
              : skc__fail();
-}
-
-static void skc__endpoint_from(const struct sockaddr_storage *ss,
-                               skc_endpoint *e) {
-  memset(e, 0, sizeof *e);
-  if (ss->ss_family == AF_INET) {
-    const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-    e->family = SKC_FAMILY_IPV4;
-    memcpy(e->address, &in->sin_addr, 4);
-    e->port = ntohs(in->sin_port);
-  } else if (ss->ss_family == AF_INET6) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-    e->family = SKC_FAMILY_IPV6;
-    memcpy(e->address, &in6->sin6_addr, 16);
-    e->port = ntohs(in6->sin6_port);
-    e->scope_id = in6->sin6_scope_id;
-  }
 }
 
 int skc__plat_socket_info(skc_socket_t s, skc__socket_info *info) {

@@ -1,0 +1,42 @@
+/*
+ * Conversions between the BSD socket address structures and sockclose's
+ * own types, shared by src/posix and src/win32: POSIX and Winsock define
+ * sockaddr_in, sockaddr_in6 and sockaddr_storage alike. Include it after
+ * the platform's socket headers (<netinet/in.h> and <sys/socket.h>, or
+ * <winsock2.h> and <ws2tcpip.h>) and <string.h>.
+ */
+#ifndef SKC_SOCKADDR_H
+#define SKC_SOCKADDR_H
+
+#include "platform.h"
+
+/* 127.0.0.1:port (port in host byte order). */
+static inline struct sockaddr_in skc__loopback(unsigned short port) {
+  struct sockaddr_in addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  return addr;
+}
+
+/* An IPv4 or IPv6 address as an skc_endpoint; all zero for any other
+ * family. */
+static inline void skc__endpoint_from(const struct sockaddr_storage *ss,
+                                      skc_endpoint *e) {
+  memset(e, 0, sizeof *e);
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+    e->family = SKC_FAMILY_IPV4;
+    memcpy(e->address, &in->sin_addr, 4);
+    e->port = ntohs(in->sin_port);
+  } else if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+    e->family = SKC_FAMILY_IPV6;
+    memcpy(e->address, &in6->sin6_addr, 16);
+    e->port = ntohs(in6->sin6_port);
+    e->scope_id = in6->sin6_scope_id;
+  }
+}
+
+#endif
