@@ -546,6 +546,7 @@ int skct_set_nonblocking(skc_socket_t s) {
 #else
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #endif
 
 int skct_set_blocking(skc_socket_t s) {
@@ -706,6 +707,41 @@ long skct_count_descriptors(void) {
       count++;
   closedir(dir);
   return count - 1; /* the directory's own descriptor */
+#endif
+}
+
+int skct_reserve_descriptors(long needed, char *why, size_t size) {
+#ifdef _WIN32
+  (void)needed;
+  (void)why;
+  (void)size;
+  return 0;
+#else
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    snprintf(why, size, "needs %ld open descriptors; getrlimit failed (errno %d)",
+             needed, errno);
+    return -1;
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < (rlim_t)needed) {
+    if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < (rlim_t)needed) {
+      snprintf(why, size,
+               "needs %ld open descriptors; soft limit %llu, hard limit %llu "
+               "(raise the hard limit: ulimit -Hn %ld as root)",
+               needed, (unsigned long long)limit.rlim_cur,
+               (unsigned long long)limit.rlim_max, needed);
+      return -1;
+    }
+    limit.rlim_cur = (rlim_t)needed;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      snprintf(why, size,
+               "needs %ld open descriptors; raising the soft limit to it "
+               "failed (errno %d)",
+               needed, errno);
+      return -1;
+    }
+  }
+  return 0;
 #endif
 }
 
