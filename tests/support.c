@@ -35,12 +35,41 @@ typedef int raw_socklen;
 #include <time.h>
 #include <unistd.h>
 extern char **environ;
+#if defined(__APPLE__)
+#include <mach-o/dyld.h>
+#include <stdint.h>
+#endif
 typedef int raw_socket;
 typedef socklen_t raw_socklen;
 #define RAW_INVALID (-1)
 #endif
 
 static const char *skct__self = NULL;
+
+#if defined(__linux__) || defined(__APPLE__)
+/* This program's own file, to spawn child roles from: argv[0] is only
+ * the name it was started by, which posix_spawn does not look up in
+ * PATH (an installed sockclose-probe is started as "sockclose-probe").
+ * Linux: proc(5) /proc/self/exe; macOS: dyld(3) _NSGetExecutablePath.
+ * Windows uses GetModuleFileName in skct_spawn. */
+static char skct__self_path[4096];
+
+static const char *skct__executable_path(const char *argv0) {
+#if defined(__linux__)
+  ssize_t n = readlink("/proc/self/exe", skct__self_path, sizeof skct__self_path - 1);
+  if (n <= 0)
+    return argv0;
+  skct__self_path[n] = '\0';
+#else
+  uint32_t size = (uint32_t)sizeof skct__self_path;
+  if (_NSGetExecutablePath(skct__self_path, &size) != 0)
+    return argv0;
+#endif
+  return skct__self_path;
+}
+#else
+static const char *skct__executable_path(const char *argv0) { return argv0; }
+#endif
 
 /* ---- child roles ---- */
 
@@ -82,7 +111,7 @@ static int skct__child_graceful_peers(long port, long count);
 static int skct__audit_child(int argc, char **argv);
 
 int skct_main(int argc, char **argv) {
-  skct__self = argc > 0 ? argv[0] : NULL;
+  skct__self = skct__executable_path(argc > 0 ? argv[0] : NULL);
   if (argc < 3 || strcmp(argv[1], "--child") != 0)
     return -1;
   if (strcmp(argv[2], "send-and-wait") == 0 && argc >= 5)

@@ -16,9 +16,10 @@ static const char usage[] =
     "usage: sockclose-probe [--json] [--only ID[,ID...]] [--markdown] "
     "[--help]\n"
     "\n"
-    "Runs each situation of sockclose's table (S1-S12, and the P rows that\n"
-    "pin a real difference between platforms) over loopback on this\n"
-    "machine, twice: once with the raw system calls and once with sockclose.\n"
+    "Runs each situation of sockclose's table (listed at the end: the S\n"
+    "rows, the G rows of graceful close, and the P rows that pin a real\n"
+    "difference between platforms) over loopback on this machine, twice:\n"
+    "once with the raw system calls and once with sockclose.\n"
     "Each row shows:\n"
     "  native     what the OS returned (e.g. '-1 errno=32 EPIPE, SIGPIPE'\n"
     "             or '-1 WSAESHUTDOWN (10058)'; 'SIGPIPE' means the call\n"
@@ -45,7 +46,9 @@ static const char usage[] =
     "  --help        this text\n"
     "\n"
     "exit status: 0 when every promise was kept, 1 when one was broken or a\n"
-    "situation could not run, 2 on a usage error.\n";
+    "situation could not run, 2 on a usage error.\n"
+    "\n"
+    "situations:\n";
 
 struct row {
   const skcs_scenario *scenario;
@@ -194,6 +197,8 @@ int main(int argc, char **argv) {
       return 0;
     } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       fputs(usage, stdout);
+      for (k = 0; k < skcs_scenario_count; k++)
+        printf("  %-4s %s\n", skcs_scenarios[k].id, skcs_scenarios[k].title);
       return 0;
     } else {
       fprintf(stderr, "sockclose-probe: unknown option '%s'\n\n%s", argv[i],
