@@ -756,7 +756,8 @@ int skct_reserve_descriptors(long needed, char *why, size_t size) {
     if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < (rlim_t)needed) {
       snprintf(why, size,
                "needs %ld open descriptors; soft limit %llu, hard limit %llu "
-               "(raise the hard limit: ulimit -Hn %ld as root)",
+               "(raise the hard limit: ulimit -Hn %ld as root; under "
+               "valgrind, the soft limit it starts with)",
                needed, (unsigned long long)limit.rlim_cur,
                (unsigned long long)limit.rlim_max, needed);
       return -1;
