@@ -618,7 +618,11 @@ typedef struct skc_audit_options {
  * /proc/PID/fd. Windows: `GetExtendedTcpTable()` for AF_INET and
  * AF_INET6 (`TCP_TABLE_OWNER_PID_ALL` when owners are asked for, the
  * basic tables otherwise); owner names from the process image. macOS:
- * libproc, which sees only sockets that a process holds (no TIME_WAIT).
+ * the kernel's table as netstat reads it (the `net.inet.tcp.pcblist_n`
+ * sysctl, with TIME_WAIT and the connections no process holds), owners
+ * from libproc (`proc_pidfdinfo`): a TIME_WAIT row has pid 0, a row no
+ * visible process holds -1. (The macOS code has not run on macOS yet: see
+ * the README.)
  *
  * The list is not an atomic snapshot: no OS offers one. A connection that
  * changes state during the call is listed in one of its states; on a
