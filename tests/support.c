@@ -543,7 +543,9 @@ void skct_release_not_a_socket(skc_socket_t h) {
 int skct_set_nonblocking(skc_socket_t s) {
 #ifdef _WIN32
   u_long on = 1;
-  return ioctlsocket((SOCKET)s, FIONBIO, &on) == 0 ? 0 : -1;
+  /* (long): FIONBIO's value has the top bit set, an unsigned constant
+   * for ioctlsocket's long parameter (MSVC C4245). */
+  return ioctlsocket((SOCKET)s, (long)FIONBIO, &on) == 0 ? 0 : -1;
 #else
   int on = 1;
   return ioctl(s, FIONBIO, &on) == 0 ? 0 : -1;
@@ -599,7 +601,7 @@ long skct_raise_descriptor_limit(long wanted) {
 int skct_set_blocking(skc_socket_t s) {
 #ifdef _WIN32
   u_long off = 0;
-  return ioctlsocket((SOCKET)s, FIONBIO, &off) == 0 ? 0 : -1;
+  return ioctlsocket((SOCKET)s, (long)FIONBIO, &off) == 0 ? 0 : -1;
 #else
   int off = 0;
   return ioctl(s, FIONBIO, &off) == 0 ? 0 : -1;
