@@ -98,15 +98,15 @@ int skc__plat_translate(int native) {
   case WSAVERNOTSUPPORTED: return SKC_EVERNOTSUPPORTED;
   case WSANOTINITIALISED: return SKC_ENOTINIT;
   case WSAEDISCON: return SKC_EDISCON;
-  case WSAENOMORE: return SKC_ENOMORE;
+  case WSAENOMORE:
   case WSA_E_NO_MORE: return SKC_ENOMORE;
-  case WSAECANCELLED: return SKC_ECANCELED;
+  case WSAECANCELLED:
   case WSA_E_CANCELLED: return SKC_ECANCELED;
-  case WSAEINVALIDPROCTABLE: return SKC_EPROVIDER;
-  case WSAEINVALIDPROVIDER: return SKC_EPROVIDER;
-  case WSAEPROVIDERFAILEDINIT: return SKC_EPROVIDER;
+  case WSAEINVALIDPROCTABLE:
+  case WSAEINVALIDPROVIDER:
+  case WSAEPROVIDERFAILEDINIT:
   case WSASYSCALLFAILURE: return SKC_EPROVIDER;
-  case WSASERVICE_NOT_FOUND: return SKC_ENOTFOUND;
+  case WSASERVICE_NOT_FOUND:
   case WSATYPE_NOT_FOUND: return SKC_ENOTFOUND;
   case WSAEREFUSED: return SKC_EACCES; /* a name-service query refused */
   case WSAHOST_NOT_FOUND: return SKC_ENOTFOUND;
@@ -116,11 +116,11 @@ int skc__plat_translate(int native) {
   case WSATRY_AGAIN: return SKC_EAGAIN;
   case WSANO_RECOVERY: return SKC_EIO; /* non-recoverable name-service error */
   case WSANO_DATA: return SKC_ENOTFOUND;
-  /* After the QoS range: "no such host is known securely" (a name lookup
-   * under IPsec), and "name-based IPsec policy could not be added" (the
-   * IPsec service failed, not the caller's arguments). */
-  case WSA_SECURE_HOST_NOT_FOUND: return SKC_ENOTFOUND;
+  /* After the QoS range: "name-based IPsec policy could not be added" (the
+   * IPsec service failed, not the caller's arguments), and "no such host
+   * is known securely" (a name lookup under IPsec). */
   case WSA_IPSEC_NAME_POLICY_ERROR: return SKC_EPROVIDER;
+  case WSA_SECURE_HOST_NOT_FOUND: return SKC_ENOTFOUND;
   /* Overlapped-I/O codes; each equals the Win32 code of the same name. */
   case WSA_INVALID_HANDLE: return SKC_EBADF;
   case WSA_NOT_ENOUGH_MEMORY: return SKC_ENOMEM;
@@ -134,9 +134,9 @@ int skc__plat_translate(int native) {
                                                        overlapped receive */
   case ERROR_CONNECTION_ABORTED: return SKC_ECONNABORTED;
   case ERROR_CONNECTION_REFUSED: return SKC_ECONNREFUSED;
-  case ERROR_BROKEN_PIPE: return SKC_EPIPE;
+  case ERROR_BROKEN_PIPE:
   case ERROR_NO_DATA: return SKC_EPIPE; /* "The pipe is being closed." */
-  case ERROR_SEM_TIMEOUT: return SKC_ETIMEDOUT;
+  case ERROR_SEM_TIMEOUT:
   case ERROR_TIMEOUT: return SKC_ETIMEDOUT;
   case ERROR_NETWORK_UNREACHABLE: return SKC_ENETUNREACH;
   case ERROR_HOST_UNREACHABLE: return SKC_EHOSTUNREACH;
@@ -157,7 +157,7 @@ int skc__plat_translate(int native) {
   case ERROR_CONNECTION_ACTIVE: return SKC_EISCONN;
   case ERROR_ADDRESS_ALREADY_ASSOCIATED: return SKC_EADDRINUSE;
   case ERROR_INVALID_NETNAME: return SKC_EADDRNOTAVAIL;
-  case ERROR_NETWORK_ACCESS_DENIED: return SKC_EACCES;
+  case ERROR_NETWORK_ACCESS_DENIED:
   case ERROR_ACCESS_DENIED: return SKC_EACCES;
   case ERROR_TOO_MANY_OPEN_FILES: return SKC_EMFILE;
   case ERROR_OUTOFMEMORY: return SKC_ENOMEM;
@@ -177,24 +177,24 @@ int skc__plat_translate(int native) {
   /* Not EAGAIN: that tells the caller to poll the socket and retry at
    * once, and the socket will report ready while the network stays busy.
    * Winsock's path: WSAENETDOWN. */
-  case ERROR_NETWORK_BUSY: return SKC_ENETDOWN;
-  case ERROR_DEV_NOT_EXIST: return SKC_ENETDOWN; /* the network device or
-                                                   share went away */
+  case ERROR_NETWORK_BUSY:
+  case ERROR_DEV_NOT_EXIST: return SKC_ENETDOWN; /* DEV_NOT_EXIST: the
+                                                   network device or share
+                                                   went away */
   case ERROR_NOT_CONNECTED: return SKC_ENOTCONN;
   case ERROR_CANCELLED: return SKC_ECANCELED;
   case ERROR_INVALID_FUNCTION: return SKC_ENOTSUP;
-  case ERROR_FILE_NOT_FOUND: return SKC_ENOENT;
+  case ERROR_FILE_NOT_FOUND:
   case ERROR_PATH_NOT_FOUND: return SKC_ENOENT;
   case ERROR_BUSY: return SKC_EBUSY;
   /* Resource exhaustion under memory pressure: STATUS_INSUFFICIENT_RESOURCES,
    * STATUS_QUOTA_EXCEEDED / STATUS_PAGEFILE_QUOTA, STATUS_COMMITMENT_LIMIT,
-   * STATUS_WORKING_SET_QUOTA; Winsock's path: WSAENOBUFS. */
-  case ERROR_NO_SYSTEM_RESOURCES: return SKC_ENOBUFS;
-  case ERROR_NOT_ENOUGH_QUOTA: return SKC_ENOBUFS;
-  case ERROR_COMMITMENT_LIMIT: return SKC_ENOBUFS;
-  case ERROR_WORKING_SET_QUOTA: return SKC_ENOBUFS;
-  /* STATUS_TOO_MANY_ADDRESSES: the transport ran out of addresses;
-   * Winsock's path: WSAENOBUFS. */
+   * STATUS_WORKING_SET_QUOTA; and STATUS_TOO_MANY_ADDRESSES, the transport
+   * out of addresses (ERROR_TOO_MANY_NAMES). Winsock's path: WSAENOBUFS. */
+  case ERROR_NO_SYSTEM_RESOURCES:
+  case ERROR_NOT_ENOUGH_QUOTA:
+  case ERROR_COMMITMENT_LIMIT:
+  case ERROR_WORKING_SET_QUOTA:
   case ERROR_TOO_MANY_NAMES: return SKC_ENOBUFS;
   /* STATUS_ACCESS_VIOLATION, STATUS_DATATYPE_MISALIGNMENT_ERROR: a buffer
    * the caller passed is not valid memory; Winsock: WSAEFAULT. (libuv:
@@ -206,7 +206,7 @@ int skc__plat_translate(int native) {
   case ERROR_HOST_DOWN: return SKC_EHOSTDOWN;
   /* STATUS_DEVICE_NOT_READY and STATUS_REQUEST_NOT_ACCEPTED: the transport
    * cannot take the request now; Winsock: WSAEWOULDBLOCK. */
-  case ERROR_NOT_READY: return SKC_EAGAIN;
+  case ERROR_NOT_READY:
   case ERROR_REQ_NOT_ACCEP: return SKC_EAGAIN;
   /* STATUS_REMOTE_NOT_LISTENING; Winsock: WSAECONNREFUSED. */
   case ERROR_REM_NOT_LIST: return SKC_ECONNREFUSED;
