@@ -131,16 +131,15 @@ long long skct_thread_cpu_us(void);
  * GetProcessHandleCount) of this process; -1 when unknown. */
 long skct_count_descriptors(void);
 
-/* Makes sure this process (and the children it spawns afterwards, which
- * inherit the limit) may hold `needed` descriptors: raises the soft
- * RLIMIT_NOFILE up to the hard limit when it is lower. 0 when it may;
- * otherwise -1 and `why` says what was needed and what the limits are,
- * for the test's skip message. Windows has no such per-process limit
- * (Wine raises its own at start-up, and its wineserver is started with a
- * raised limit by scripts/test-all): always 0. */
-int skct_reserve_descriptors(long needed, char *why, size_t size);
+/* Raise this process's soft descriptor limit to at least wanted (POSIX;
+ * children started later inherit it): macOS starts programs with 256,
+ * many Linux machines with 1024. Returns the limit now in force (at least
+ * wanted), or the highest the hard limit allows (less than wanted); on
+ * Windows, where handles have no such limit, wanted. */
+long skct_raise_descriptor_limit(long wanted);
 
-/* Count, in the machine's TCP table (Linux /proc/net/tcp, Windows
+/* Count, in the machine's TCP table (Linux /proc/net/tcp, macOS the
+ * net.inet.tcp.pcblist_n sysctl through skc_audit_list, Windows
  * GetExtendedTcpTable), the IPv4 connections in CLOSE_WAIT and in
  * FIN_WAIT_2 that have one end on port and, unless other_port is 0, the
  * other end on other_port. 0 on success. */
