@@ -81,8 +81,9 @@ foreach(use IN LISTS preset_uses dir_uses)
 endforeach()
 list(REMOVE_DUPLICATES preset_names)
 foreach(name IN LISTS preset_names)
-  if(name STREQUAL "docs")
-    continue() # build/docs/ is scripts/check-docs' output, not a preset
+  if(name STREQUAL "docs" OR name STREQUAL "deps")
+    # scripts/check-docs' output and scripts/build-cmocka-mingw's, not presets
+    continue()
   endif()
   string(FIND "${presets}" "\"name\": \"${name}\"" at)
   string(FIND "${presets}" "\"binaryDir\": \"\${sourceDir}/build/${name}\"" dir_at)
