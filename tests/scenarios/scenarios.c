@@ -7,14 +7,18 @@
 #include "scenarios.h"
 
 #include "support.h"
+#include "wire_client.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #ifdef _WIN32
 #include <winsock2.h>
+#include <ws2tcpip.h>
 #else
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -502,6 +506,113 @@ cleanup:
   skcs__close_quietly(&p[1]);
 }
 
+/* ---- the D rows: a peer that vanishes (tests/wire) ----
+ * The connection goes through sockclose-wire to its peer service on the
+ * far side; the test then cuts the link (the peer's host is gone, its
+ * packets and ours vanish in silence) or makes the peer's host forget its
+ * connections, as a reboot does. */
+
+/* How long a dead peer may take to be noticed before the row fails:
+ * keepalive 1 s + 3 x 1 s, user timeout 2 s, with ample margin. */
+#define SKCS_DEAD_PEER_DEADLINE_MS 20000
+
+/* A connection to the wire's peer, named uniquely; waits until the peer
+ * has read the name, so the connection is idle and fully acknowledged. */
+static skc_socket_t skcs__wire_open(skcs_run *r, const char *id) {
+  static unsigned long serial;
+  char name[64];
+  skct_wire_result result;
+  skc_socket_t s;
+  int waited;
+  snprintf(name, sizeof name, "%s-%s-%ld-%lu", id, r->ops->name,
+           skct_self_pid(), ++serial);
+  s = skct_wire_connect(name);
+  if (s == SKC_INVALID_SOCKET) {
+    skcs__problem(r, "connect to the wire's peer");
+    return s;
+  }
+  for (waited = 0; waited < SKCT_DEADLINE_MS; waited += 10) {
+    if (skct_wire_result_of(name, &result) == 0)
+      return s;
+    skct_sleep_ms(10);
+  }
+  skcs__problem(r, "the wire's peer never saw the connection");
+  skc_close(s);
+  return SKC_INVALID_SOCKET;
+}
+
+/* Wait until s reports something (the dead peer noticed), record the time
+ * it took since `since_ms`, then recv (the call that notices), recv and
+ * send again (what later calls report). */
+static void skcs__notice_then_later_calls(skcs_run *r, skc_socket_t s,
+                                          long long since_ms,
+                                          const char *what) {
+  char buf[64];
+  ptrdiff_t n;
+  if (!skct_wait_readable(s, SKCS_DEAD_PEER_DEADLINE_MS)) {
+    skcs__append(r, "never noticed");
+    return;
+  }
+  snprintf(r->measured, sizeof r->measured, "%s after %lld ms", what,
+           skct_monotonic_ms() - since_ms);
+  n = r->ops->recv(s, buf, sizeof buf);
+  skcs__record(r, n, skct_native_error());
+  n = r->ops->recv(s, buf, sizeof buf);
+  skcs__record(r, n, skct_native_error());
+  skcs__send(r, s, "x", 1, 1);
+}
+
+static void skcs__wire_clear(void) {
+  if (skct_wire_command("clear", NULL, 0) != 0)
+    fprintf(stderr, "sockclose: the wire did not clear its impairments\n");
+}
+
+static void d1_keepalive_peer_vanishes(skcs_run *r) {
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  long long cut_ms;
+  s = skcs__wire_open(r, "D1");
+  SKCS_REQUIRE(r, s != SKC_INVALID_SOCKET, "connect");
+  SKCS_RECORD_CALL(r, r->ops->set_keepalive(s, 1000, 1000, 3));
+  SKCS_REQUIRE(r, skct_wire_command("cut", NULL, 0) == 0, "cut the link");
+  cut_ms = skct_monotonic_ms();
+  skcs__notice_then_later_calls(r, s, cut_ms, "noticed");
+cleanup:
+  skcs__wire_clear();
+  skcs__close_quietly(&s);
+}
+
+static void d2_user_timeout_peer_vanishes(skcs_run *r) {
+  char data[1000];
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  long long cut_ms;
+  skct_wire_pattern(data, sizeof data, 0);
+  s = skcs__wire_open(r, "D2");
+  SKCS_REQUIRE(r, s != SKC_INVALID_SOCKET, "connect");
+  SKCS_RECORD_CALL(r, r->ops->set_user_timeout(s, 2000));
+  SKCS_REQUIRE(r, skct_wire_command("cut", NULL, 0) == 0, "cut the link");
+  cut_ms = skct_monotonic_ms();
+  skcs__send(r, s, data, sizeof data, 1);
+  skcs__notice_then_later_calls(r, s, cut_ms, "noticed");
+cleanup:
+  skcs__wire_clear();
+  skcs__close_quietly(&s);
+}
+
+static void d3_peer_host_rebooted(skcs_run *r) {
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  long long sent_ms;
+  s = skcs__wire_open(r, "D3");
+  SKCS_REQUIRE(r, s != SKC_INVALID_SOCKET, "connect");
+  SKCS_REQUIRE(r, skct_wire_command("reboot", NULL, 0) == 0,
+               "the peer's host reboots");
+  sent_ms = skct_monotonic_ms();
+  skcs__send(r, s, "x", 1, 1);
+  skcs__notice_then_later_calls(r, s, sent_ms, "reset noticed");
+cleanup:
+  skcs__wire_clear();
+  skcs__close_quietly(&s);
+}
+
 /* ---- the table ---- */
 
 #define WINE_LATE_RESET                                                        \
@@ -614,6 +725,33 @@ const skcs_scenario skcs_scenarios[] = {
      .promise = "SKC_ETIMEDOUT, SKC_ECONNRESET",
      .linux_native = "0, 1 bytes",
      .windows_native = "0, 1 bytes"},
+    {.id = "D1",
+     .title = "idle connection with keepalive 1 s / 1 s / 3 probes; the peer "
+              "vanishes (the link is cut); our recv, recv, send",
+     .run = d1_keepalive_peer_vanishes,
+     .promise = "0, SKC_ETIMEDOUT, 0, SKC_ECONNRESET",
+     .linux_native = "0, -1 errno=110 ETIMEDOUT, 0, -1 errno=32 EPIPE, SIGPIPE",
+     .windows_text = "0, -1 WSAENETRESET, then WSAECONNRESET (documentation)",
+     .needs_wire = 1},
+    {.id = "D2",
+     .title = "user timeout 2 s; the peer vanishes; we send 1000 bytes; our "
+              "recv, recv, send",
+     .run = d2_user_timeout_peer_vanishes,
+     .promise = "0, 1000 bytes, SKC_ETIMEDOUT, 0, SKC_ECONNRESET",
+     .linux_native =
+         "0, 1000 bytes, -1 errno=110 ETIMEDOUT, 0, -1 errno=32 EPIPE, SIGPIPE",
+     .windows_text = "0, 1000 bytes, -1 WSAECONNABORTED, then WSAECONNRESET "
+                     "(documentation)",
+     .needs_wire = 1},
+    {.id = "D3",
+     .title = "the peer's host reboots (forgets the connection in silence); "
+              "we send 1 byte, its RST comes back; our recv, recv, send",
+     .run = d3_peer_host_rebooted,
+     .promise = "1 bytes, SKC_ECONNRESET, 0, SKC_ECONNRESET",
+     .linux_native =
+         "1 bytes, -1 errno=104 ECONNRESET, 0, -1 errno=32 EPIPE, SIGPIPE",
+     .windows_text = "1 bytes, -1 WSAECONNRESET (3 calls) (documentation)",
+     .needs_wire = 1},
     {.id = "P1",
      .title = "pinned: 4 bytes already queued when we shutdown(RD); our recvs",
      .run = p1_shut_rd_with_data_queued,
@@ -648,6 +786,12 @@ int skcs_execute(const skcs_scenario *scenario, const skcs_ops *ops,
                  skcs_run *run) {
   memset(run, 0, sizeof *run);
   run->ops = ops;
+  if (scenario->needs_wire && !skct_wire_available()) {
+    run->not_run = 1;
+    snprintf(run->problem, sizeof run->problem, "not run: %s",
+             skct_wire_missing());
+    return 1;
+  }
   skct_sigpipe_begin();
   scenario->run(run);
   if (skct_sigpipe_end())
@@ -763,14 +907,97 @@ static int skcs__native_graceful_end(skcs_graceful *state) {
   return state->result;
 }
 
+/* ---- dead-peer detection, raw ---- */
+
+#ifdef _WIN32
+/* ws2ipdef.h of the Windows SDK; MinGW-w64's headers lack them. */
+#ifndef TCP_KEEPIDLE
+#define TCP_KEEPIDLE 3
+#endif
+#ifndef TCP_MAXRTMS
+#define TCP_MAXRTMS 14
+#endif
+#ifndef TCP_KEEPCNT
+#define TCP_KEEPCNT 16
+#endif
+#ifndef TCP_KEEPINTVL
+#define TCP_KEEPINTVL 17
+#endif
+#endif
+
+static int skcs__native_keepalive(skc_socket_t s, int idle_ms, int interval_ms,
+                                  int count) {
+#ifdef _WIN32
+  /* Windows 10 1709 and later: seconds; Wine takes the same options. */
+  DWORD on = 1, idle = (DWORD)(idle_ms / 1000), interval =
+                                                  (DWORD)(interval_ms / 1000),
+        probes = (DWORD)count;
+  if (setsockopt((SOCKET)s, SOL_SOCKET, SO_KEEPALIVE, (const char *)&on,
+                 (int)sizeof on) != 0 ||
+      setsockopt((SOCKET)s, IPPROTO_TCP, TCP_KEEPIDLE, (const char *)&idle,
+                 (int)sizeof idle) != 0 ||
+      setsockopt((SOCKET)s, IPPROTO_TCP, TCP_KEEPINTVL,
+                 (const char *)&interval, (int)sizeof interval) != 0 ||
+      setsockopt((SOCKET)s, IPPROTO_TCP, TCP_KEEPCNT, (const char *)&probes,
+                 (int)sizeof probes) != 0)
+    return -1;
+#else
+  int on = 1, idle = idle_ms / 1000, interval = interval_ms / 1000;
+  if (setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0)
+    return -1;
+#if defined(__linux__)
+  if (setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) != 0 ||
+      setsockopt(s, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval) !=
+          0 ||
+      setsockopt(s, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count) != 0)
+    return -1;
+#else
+  (void)idle, (void)interval, (void)count;
+#endif
+#endif
+  return 0;
+}
+
+static int skcs__native_user_timeout(skc_socket_t s, int timeout_ms) {
+#ifdef _WIN32
+  DWORD ms = (DWORD)timeout_ms;
+  return setsockopt((SOCKET)s, IPPROTO_TCP, TCP_MAXRTMS, (const char *)&ms,
+                    (int)sizeof ms);
+#elif defined(__linux__)
+  unsigned int ms = (unsigned int)timeout_ms;
+  return setsockopt(s, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+#else
+  (void)s, (void)timeout_ms;
+  errno = ENOPROTOOPT;
+  return -1;
+#endif
+}
+
+/* Until skc_set_keepalive() and skc_set_user_timeout() exist: the raw
+ * calls, with the result in sockclose's notation. */
+static int skcs__skc_keepalive(skc_socket_t s, int idle_ms, int interval_ms,
+                               int count) {
+  return skcs__native_keepalive(s, idle_ms, interval_ms, count) == 0
+             ? 0
+             : skc_translate_error(skct_native_error());
+}
+
+static int skcs__skc_user_timeout(skc_socket_t s, int timeout_ms) {
+  return skcs__native_user_timeout(s, timeout_ms) == 0
+             ? 0
+             : skc_translate_error(skct_native_error());
+}
+
 const skcs_ops skcs_sockclose_ops = {
     "sockclose",  0,        skc_close,
     skc_shutdown, skc_abort, skc_send,
-    skc_recv,     skcs__skc_graceful_begin, skcs__skc_graceful_end};
+    skc_recv,     skcs__skc_graceful_begin, skcs__skc_graceful_end,
+    skcs__skc_keepalive, skcs__skc_user_timeout};
 
 const skcs_ops skcs_native_ops = {
     "native",           1,
     skcs__native_close, skcs__native_shutdown,
     skcs__native_abort, skcs__native_send,
     skcs__native_recv,  skcs__native_graceful_begin,
-    skcs__native_graceful_end};
+    skcs__native_graceful_end, skcs__native_keepalive,
+    skcs__native_user_timeout};
