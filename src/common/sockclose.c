@@ -14,7 +14,7 @@ void skc_cleanup(void) { skc__plat_cleanup(); }
  * tell it from a handle that is not a socket; POSIX says EBADF for the
  * first two. The operations report all of them as SKC_EBADF so that a
  * stale handle yields the same code on every OS. */
-static int skc__handle_error(int err) {
+int skc__handle_error(int err) {
   return err == SKC_ENOTSOCK ? SKC_EBADF : err;
 }
 
