@@ -5,12 +5,19 @@
  * they agree. The situations are the test suite's own
  * (tests/scenarios/scenarios.c).
  */
+#if defined(__linux__) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "scenarios.h"
 #include "support.h"
+#include "wire_client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <unistd.h>
+#endif
 
 static const char usage[] =
     "usage: sockclose-probe [--json] [--only ID[,ID...]] [--markdown] "
@@ -28,8 +35,10 @@ static const char usage[] =
     "and a verdict: 'kept' when sockclose returned its promise, 'BROKEN' when\n"
     "not, 'ERROR' when the situation could not be set up, 'not-run' when\n"
     "what it needs is missing here: the D rows (a peer that vanishes) need\n"
-    "the impaired link of tests/wire, root and network namespaces, and run\n"
-    "when the probe itself runs under it:\n"
+    "the impaired link of tests/wire, root and network namespaces. Run as\n"
+    "root on Linux, the probe restarts itself under sockclose-wire when it\n"
+    "finds it ($SKC_WIRE_TOOL, next to the probe, or in the build tree's\n"
+    "tests/wire/); by hand:\n"
     "  sockclose-wire run -- sockclose-probe --only D1,D2,D3\n"
     "Under Wine, rows\n"
     "where Wine is known to differ from Windows are labelled and checked\n"
@@ -193,6 +202,57 @@ static void print_markdown(void) {
   }
 }
 
+#if defined(__linux__)
+/* Run as root with selected rows that need the wire, and sockclose-wire
+ * at hand: run this probe again under it (it does not return then). */
+static void restart_under_wire(int argc, char **argv, const char *only) {
+  char self[4096], tool[4200];
+  const char *candidates[3] = {NULL, "/sockclose-wire",
+                               "/../tests/wire/sockclose-wire"};
+  char **args;
+  size_t i;
+  int wanted = 0;
+  ssize_t len;
+  for (i = 0; i < skcs_scenario_count; i++)
+    if (skcs_scenarios[i].needs_wire && selected(only, skcs_scenarios[i].id))
+      wanted = 1;
+  if (!wanted || skct_wire_available() || geteuid() != 0 ||
+      access("/dev/net/tun", R_OK | W_OK) != 0)
+    return;
+  len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len <= 0)
+    return;
+  self[len] = '\0';
+  candidates[0] = getenv("SKC_WIRE_TOOL");
+  for (i = 0; i < 3; i++) {
+    if (i == 0) {
+      if (candidates[0] == NULL)
+        continue;
+      snprintf(tool, sizeof tool, "%s", candidates[0]);
+    } else {
+      snprintf(tool, sizeof tool, "%.*s%s",
+               (int)(strrchr(self, '/') - self), self, candidates[i]);
+    }
+    if (access(tool, X_OK) == 0)
+      break;
+  }
+  if (i == 3)
+    return;
+  args = calloc((size_t)argc + 4, sizeof *args);
+  if (args == NULL)
+    return;
+  args[0] = tool;
+  args[1] = (char *)"run";
+  args[2] = (char *)"--";
+  args[3] = self;
+  for (i = 1; i < (size_t)argc; i++)
+    args[i + 3] = argv[i];
+  fflush(stdout);
+  execv(tool, args);
+  free(args); /* it could not be started: run without it */
+}
+#endif
+
 int main(int argc, char **argv) {
   const char *only = NULL;
   int json = 0;
@@ -242,6 +302,9 @@ int main(int argc, char **argv) {
     }
   }
 
+#if defined(__linux__)
+  restart_under_wire(argc, argv, only);
+#endif
   rc = skc_init();
   if (rc != 0) {
     fprintf(stderr, "sockclose-probe: skc_init: %s\n", skc_strerror(rc));
