@@ -274,7 +274,13 @@ SKC_EXTERN int skc_abort(skc_socket_t s);
  *    report EPIPE here, Windows WSAESHUTDOWN.
  *  - `SKC_ECONNRESET`: the connection is gone: the peer reset it, or it
  *    closed and answered our data with an RST. Linux reports EPIPE or
- *    ECONNRESET, Windows WSAECONNRESET or WSAECONNABORTED.
+ *    ECONNRESET, Windows WSAECONNRESET or WSAECONNABORTED. Every later
+ *    skc_send() and skc_recv() on a gone connection (reset, or dead after
+ *    `SKC_ETIMEDOUT`) reports it again.
+ *  - `SKC_ETIMEDOUT`: the connection is dead: keepalive probes or
+ *    retransmissions went unanswered (see skc_set_keepalive()). Linux's
+ *    EHOSTUNREACH, ENETUNREACH and EHOSTDOWN in this place, and Windows'
+ *    WSAENETRESET, are reported as this code.
  *  - `SKC_EAGAIN`: a non-blocking socket's send buffer is full.
  *  - `SKC_EFAULT`: `buf` is NULL while `len` is not 0 (no system call).
  *  - `SKC_EBADF`: `s` is not an open socket.
@@ -293,7 +299,14 @@ SKC_EXTERN ptrdiff_t skc_send(skc_socket_t s, const void *buf, size_t len);
  *         deliver, which Windows reports as WSAESHUTDOWN); or:
  *  - `SKC_ECONNRESET`: the peer reset the connection (RST), also when it
  *    closed with our data unread. Windows' WSAECONNABORTED is reported as
- *    this code too.
+ *    this code too. It stays: every later skc_recv() and skc_send() on
+ *    the connection reports it again, never 0 (POSIX kernels return 0
+ *    after reporting a reset once; sockclose then asks the TCP state, on
+ *    that path only). Exception, Linux: a reset that arrives after our
+ *    own FIN was acknowledged leaves no trace, and later receives return
+ *    0 (scenario P3).
+ *  - `SKC_ETIMEDOUT`: the connection is dead (keepalive or user timeout,
+ *    see skc_set_keepalive()); later calls report `SKC_ECONNRESET`.
  *  - `SKC_EAGAIN`: a non-blocking socket has nothing to read.
  *  - `SKC_EINVAL`: `len` is 0 (a 0 result would be mistaken for end of
  *    stream; no system call is made).
@@ -367,8 +380,13 @@ SKC_EXTERN const char *skc_err_name(int err);
 SKC_EXTERN const char *skc_strerror(int err);
 
 /**
- * @brief Does this code mean the connection is gone? True for
- * `SKC_ECONNRESET`, `SKC_ECONNABORTED`, `SKC_EPIPE` and `SKC_ENETRESET`.
+ * @brief Does this code mean the connection is gone? True for every code
+ * a reset or dead connection reports on any OS: `SKC_ECONNRESET`,
+ * `SKC_ECONNABORTED`, `SKC_EPIPE`, `SKC_ENETRESET`, `SKC_ETIMEDOUT`, and
+ * the ICMP errors Linux reports for a dead connection in place of
+ * ETIMEDOUT (`SKC_EHOSTUNREACH`, `SKC_ENETUNREACH`, `SKC_EHOSTDOWN`, as
+ * skc_translate_error() gives them; skc_send() and skc_recv() report
+ * `SKC_ETIMEDOUT` instead).
  * @return 1 or 0.
  */
 SKC_EXTERN int skc_is_connection_gone(int err);
@@ -965,10 +983,12 @@ typedef struct skc_graceful_report {
  *  - another `SKC_E*` code when a system call failed (the connection is
  *    aborted and the socket closed).
  *
- * A reset the application has already been told about (an earlier
- * skc_recv() returned `SKC_ECONNRESET`) is not reported again: the close
- * then returns 0. Do not shut the read side down before (`SKC_SHUT_RD`):
- * the end of stream it produces would look like the peer's FIN.
+ * A reset or a death the application has already been told about (an
+ * earlier skc_recv() returned `SKC_ECONNRESET` or `SKC_ETIMEDOUT`) is
+ * reported again as `SKC_ECONNRESET`, never as 0 (on Linux, except after
+ * our FIN was acknowledged: scenario P3). Do not shut the read side down
+ * before (`SKC_SHUT_RD`): the end of stream it produces would look like
+ * the peer's FIN.
  */
 SKC_EXTERN int skc_close_graceful(skc_socket_t s, int timeout_ms);
 

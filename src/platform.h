@@ -31,7 +31,8 @@ void skc__plat_set_native_error(int native);
 /* Store in the native slot the code this platform uses for a condition that
  * the common code rejected without a system call (SKC_EINVAL, SKC_EFAULT,
  * SKC_EBADF, SKC_ENOTCONN, SKC_ENOBUFS, SKC_ENOMEM, SKC_ENOTSUP,
- * SKC_ETIMEDOUT, SKC_ECANCELED, SKC_EBUSY, SKC_ENOPROTOOPT), and
+ * SKC_ETIMEDOUT, SKC_ECANCELED, SKC_EBUSY, SKC_ENOPROTOOPT,
+ * SKC_ECONNRESET), and
  * return err unchanged. */
 int skc__plat_reject(int err);
 
@@ -39,6 +40,16 @@ int skc__plat_reject(int err);
  * or non-socket handle) as SKC_EBADF, as POSIX does for the first two:
  * err unchanged otherwise. (common, src/common/sockclose.c) */
 int skc__handle_error(int err);
+
+/* What a receive that returned 0 reports: 0 for an orderly end of
+ * stream, SKC_ECONNRESET (with the native code stored) for a connection
+ * that is gone. (common, src/common/sockclose.c) */
+int skc__end_of_stream(skc_socket_t s);
+
+/* The code a dead connection reports, the same on every OS: the ICMP
+ * errors Linux reports in place of ETIMEDOUT, and Windows' WSAENETRESET,
+ * become SKC_ETIMEDOUT; other codes are returned unchanged. (common) */
+int skc__dead_connection(int err);
 
 /* ---- init.c: library start-up ---- */
 
@@ -65,6 +76,13 @@ ptrdiff_t skc__plat_recv(skc_socket_t s, void *buf, size_t len);
  * the two situations that POSIX reports as EPIPE apart; it must leave the
  * native error slot as it found it. */
 int skc__plat_sent_fin(skc_socket_t s);
+
+/* After a receive returned 0: 1 when that is an orderly end of stream
+ * (the peer's FIN, our own SHUT_RD) or the OS cannot tell, 0 when the
+ * connection is gone without one (reset, timed out) and an earlier call
+ * already reported it. Called only on that path; it must leave the
+ * native error slot as it found it. */
+int skc__plat_ended_in_order(skc_socket_t s);
 
 int skc__plat_set_inheritable(skc_socket_t s, int inheritable);
 

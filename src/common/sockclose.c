@@ -53,6 +53,38 @@ static size_t skc__io_len(size_t len) {
   return len > (size_t)SKC_IO_MAX ? (size_t)SKC_IO_MAX : len;
 }
 
+/* Results that stay: POSIX reports a reset or a time-out once and then
+ * returns 0 from recv, as for the peer's FIN (Linux: sock_error() clears
+ * sk_err, and tcp_done() has set RCV_SHUTDOWN). Windows keeps failing
+ * with WSAECONNRESET ("Windows Sockets Error Codes": the socket is no
+ * longer usable), so later calls report SKC_ECONNRESET on every OS. The
+ * kernel's TCP state tells the two 0s apart; asked only after a 0. */
+int skc__end_of_stream(skc_socket_t s) {
+  if (skc__plat_ended_in_order(s))
+    return 0;
+  return skc__plat_reject(SKC_ECONNRESET);
+}
+
+int skc__dead_connection(int err) {
+  switch (err) {
+  case SKC_EHOSTUNREACH:
+  case SKC_ENETUNREACH:
+  case SKC_EHOSTDOWN:
+    /* Linux ends a connection whose retransmissions or keepalive probes
+     * went unanswered with the last ICMP error it received instead of
+     * ETIMEDOUT (tcp_write_err(): sk_err_soft ? : ETIMEDOUT). On an
+     * established connection these errors are soft and are reported
+     * only then (tcp_v4_err()), so they mean the time-out. */
+  case SKC_ENETRESET:
+    /* Windows: "the connection has been broken due to keep-alive
+     * activity detecting a failure while the operation was in progress"
+     * (WSAENETRESET, "Windows Sockets Error Codes"). */
+    return SKC_ETIMEDOUT;
+  default:
+    return err;
+  }
+}
+
 /* One situation, one result for a failed send. */
 static int skc__send_situation(skc_socket_t s, int err) {
   int native;
@@ -78,7 +110,7 @@ static int skc__send_situation(skc_socket_t s, int err) {
      * the caller the connection is gone just as after WSAECONNRESET. */
     return SKC_ECONNRESET;
   default:
-    return skc__handle_error(err);
+    return skc__dead_connection(skc__handle_error(err));
   }
 }
 
@@ -94,7 +126,7 @@ static ptrdiff_t skc__recv_situation(int err) {
     /* Windows reports some resets on a receive as WSAECONNABORTED. */
     return SKC_ECONNRESET;
   default:
-    return skc__handle_error(err);
+    return skc__dead_connection(skc__handle_error(err));
   }
 }
 
@@ -117,7 +149,9 @@ ptrdiff_t skc_recv(skc_socket_t s, void *buf, size_t len) {
   if (s == SKC_INVALID_SOCKET)
     return skc__plat_reject(SKC_EBADF);
   n = skc__plat_recv(s, buf, skc__io_len(len));
-  return n >= 0 ? n : skc__recv_situation((int)n);
+  if (n > 0)
+    return n;
+  return n == 0 ? skc__end_of_stream(s) : skc__recv_situation((int)n);
 }
 
 int skc_set_inheritable(skc_socket_t s, int inheritable) {

@@ -119,6 +119,7 @@ int skc__plat_reject(int err) {
   case SKC_ECANCELED: errno = ECANCELED; break;
   case SKC_EBUSY: errno = EBUSY; break;
   case SKC_ENOPROTOOPT: errno = ENOPROTOOPT; break;
+  case SKC_ECONNRESET: errno = ECONNRESET; break;
   default: errno = EINVAL; break;
   }
   return err;

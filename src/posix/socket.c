@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -117,6 +118,65 @@ int skc__plat_sent_fin(skc_socket_t s) {
 #endif
   errno = saved;
   return result;
+}
+
+#if defined(__linux__)
+/* The counters of Linux's struct tcp_info (linux/tcp.h, 4.19 and later)
+ * that glibc's copy lacks, at their fixed offsets in the kernel's layout,
+ * which only ever grows at the end. */
+#define SKC__TCPI_BYTES_ACKED 120    /* __u64, sequence space acknowledged */
+#define SKC__TCPI_BYTES_RECEIVED 128 /* __u64, sequence space received */
+#define SKC__TCPI_BYTES_SENT 200     /* __u64, data bytes sent */
+#define SKC__TCPI_BYTES_RETRANS 208  /* __u64, data bytes sent again */
+#define SKC__TCPI_NEEDED 216
+
+static unsigned long long skc__tcpi_u64(const unsigned char *info,
+                                        size_t offset) {
+  unsigned long long value;
+  memcpy(&value, info + offset, sizeof value);
+  return value;
+}
+#endif
+
+int skc__plat_ended_in_order(skc_socket_t s) {
+#if defined(__linux__)
+  /* A socket still open reaches TCP_CLOSE by an RST, a time-out, or an
+   * orderly close in which both FINs were exchanged and ours acknowledged
+   * (tcp_time_wait() and the LAST_ACK branch of tcp_rcv_state_process()
+   * end in tcp_done()). The byte counters tell them apart where they can:
+   * bytes_acked counts the sequence space the peer acknowledged (our data,
+   * our FIN, and on the connecting side our SYN); bytes_received the
+   * space received (data and the peer's FIN, never its SYN). So
+   * extra = bytes_acked - data bytes sent once is 0 or 1 without our FIN
+   * acknowledged, and 1 or 2 with it:
+   * - extra 0: our FIN was not acknowledged: gone.
+   * - extra 1 and nothing received: the peer's FIN never came: gone.
+   * - otherwise orderly. A reset after our FIN was acknowledged, or on
+   *   the connecting side after data was received, reads as orderly: the
+   *   kernel keeps nothing that tells it apart (scenario P3). */
+  int saved = errno;
+  unsigned char raw[sizeof(struct tcp_info) + 256];
+  socklen_t size = sizeof raw;
+  int result = 1;
+  memset(raw, 0, sizeof raw);
+  if (getsockopt(s, IPPROTO_TCP, TCP_INFO, raw, &size) == 0 &&
+      size >= SKC__TCPI_NEEDED && raw[0] == TCP_CLOSE) {
+    unsigned long long unique =
+        skc__tcpi_u64(raw, SKC__TCPI_BYTES_SENT) -
+        skc__tcpi_u64(raw, SKC__TCPI_BYTES_RETRANS);
+    unsigned long long extra =
+        skc__tcpi_u64(raw, SKC__TCPI_BYTES_ACKED) - unique;
+    unsigned long long received = skc__tcpi_u64(raw, SKC__TCPI_BYTES_RECEIVED);
+    if (extra == 0 || (extra == 1 && received == 0))
+      result = 0;
+  }
+  errno = saved;
+  return result;
+#else
+  /* macOS and the BSDs: not measured here; an end of stream stays 0. */
+  (void)s;
+  return 1;
+#endif
 }
 
 int skc__plat_set_inheritable(skc_socket_t s, int inheritable) {

@@ -158,6 +158,7 @@ int skc__plat_reject(int err) {
   case SKC_ECANCELED: WSASetLastError(WSAECANCELLED); break;
   case SKC_EBUSY: WSASetLastError(ERROR_BUSY); break;
   case SKC_ENOPROTOOPT: WSASetLastError(WSAENOPROTOOPT); break;
+  case SKC_ECONNRESET: WSASetLastError(WSAECONNRESET); break;
   default: WSASetLastError(WSAEINVAL); break;
   }
   return err;
