@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -703,6 +704,9 @@ static int run(int argc, char **argv) {
   if (child < 0)
     die("fork");
   if (child == 0) {
+    /* If the wire is killed (a test driver's time-out), COMMAND goes too:
+     * it would otherwise live on in a namespace without a link. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     execvp(argv[first], argv + first);
     fprintf(stderr, "sockclose-wire: cannot run %s: %s\n", argv[first],
             strerror(errno));
