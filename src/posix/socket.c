@@ -149,8 +149,7 @@ int skc__plat_ended_in_order(skc_socket_t s) {
    * space received (data and the peer's FIN, never its SYN). So
    * extra = bytes_acked - data bytes sent once is 0 or 1 without our FIN
    * acknowledged, and 1 or 2 with it:
-   * - extra 0 or less (data of ours never acknowledged, e.g. a user
-   *   timeout): our FIN was not acknowledged: gone.
+   * - extra 0: our FIN was not acknowledged: gone.
    * - extra 1 and nothing received: the peer's FIN never came: gone.
    * - otherwise orderly. A reset after our FIN was acknowledged, or on
    *   the connecting side after data was received, reads as orderly: the
@@ -168,9 +167,7 @@ int skc__plat_ended_in_order(skc_socket_t s) {
     unsigned long long extra =
         skc__tcpi_u64(raw, SKC__TCPI_BYTES_ACKED) - unique;
     unsigned long long received = skc__tcpi_u64(raw, SKC__TCPI_BYTES_RECEIVED);
-    /* Our SYN and FIN make extra at most 2; unacknowledged data makes
-     * it wrap around. */
-    if (extra == 0 || extra > 2 || (extra == 1 && received == 0))
+    if (extra == 0 || (extra == 1 && received == 0))
       result = 0;
   }
   errno = saved;
