@@ -302,9 +302,12 @@ SKC_EXTERN ptrdiff_t skc_send(skc_socket_t s, const void *buf, size_t len);
  *    this code too. It stays: every later skc_recv() and skc_send() on
  *    the connection reports it again, never 0 (POSIX kernels return 0
  *    after reporting a reset once; sockclose then asks the TCP state, on
- *    that path only). Exception, Linux: a reset that arrives after our
- *    own FIN was acknowledged leaves no trace, and later receives return
- *    0 (scenario P3).
+ *    that path only). Exception, Linux: once anything was received on
+ *    the connection, a reset reported once leaves nothing that tells it
+ *    from the peer's FIN, and later receives return 0 (scenario P3); a
+ *    connection that died of unanswered probes or retransmissions is
+ *    still recognised. A reset that follows the peer's FIN does not undo
+ *    that end of stream: receives keep returning 0.
  *  - `SKC_ETIMEDOUT`: the connection is dead (keepalive or user timeout,
  *    see skc_set_keepalive()); later calls report `SKC_ECONNRESET`.
  *  - `SKC_EAGAIN`: a non-blocking socket has nothing to read.
@@ -985,8 +988,8 @@ typedef struct skc_graceful_report {
  *
  * A reset or a death the application has already been told about (an
  * earlier skc_recv() returned `SKC_ECONNRESET` or `SKC_ETIMEDOUT`) is
- * reported again as `SKC_ECONNRESET`, never as 0 (on Linux, except after
- * our FIN was acknowledged: scenario P3). Do not shut the read side down
+ * reported again as `SKC_ECONNRESET`, never as 0 (on Linux, except for
+ * a reset after data had been received: scenario P3). Do not shut the read side down
  * before (`SKC_SHUT_RD`): the end of stream it produces would look like
  * the peer's FIN.
  */

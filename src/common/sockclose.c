@@ -130,6 +130,15 @@ static ptrdiff_t skc__recv_situation(int err) {
   }
 }
 
+/* A recv that returned no bytes: the end of the stream, or a failure.
+ * Kept out of line, so that the success path costs what it did. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static ptrdiff_t skc__recv_ended(skc_socket_t s, ptrdiff_t n) {
+  return n == 0 ? skc__end_of_stream(s) : skc__recv_situation((int)n);
+}
+
 ptrdiff_t skc_send(skc_socket_t s, const void *buf, size_t len) {
   ptrdiff_t n;
   if (buf == NULL && len != 0)
@@ -149,9 +158,7 @@ ptrdiff_t skc_recv(skc_socket_t s, void *buf, size_t len) {
   if (s == SKC_INVALID_SOCKET)
     return skc__plat_reject(SKC_EBADF);
   n = skc__plat_recv(s, buf, skc__io_len(len));
-  if (n > 0)
-    return n;
-  return n == 0 ? skc__end_of_stream(s) : skc__recv_situation((int)n);
+  return n > 0 ? n : skc__recv_ended(s, n);
 }
 
 int skc_set_inheritable(skc_socket_t s, int inheritable) {

@@ -121,39 +121,30 @@ int skc__plat_sent_fin(skc_socket_t s) {
 }
 
 #if defined(__linux__)
-/* The counters of Linux's struct tcp_info (linux/tcp.h, 4.19 and later)
- * that glibc's copy lacks, at their fixed offsets in the kernel's layout,
- * which only ever grows at the end. */
-#define SKC__TCPI_BYTES_ACKED 120    /* __u64, sequence space acknowledged */
-#define SKC__TCPI_BYTES_RECEIVED 128 /* __u64, sequence space received */
-#define SKC__TCPI_BYTES_SENT 200     /* __u64, data bytes sent */
-#define SKC__TCPI_BYTES_RETRANS 208  /* __u64, data bytes sent again */
-#define SKC__TCPI_NEEDED 216
-
-static unsigned long long skc__tcpi_u64(const unsigned char *info,
-                                        size_t offset) {
-  unsigned long long value;
-  memcpy(&value, info + offset, sizeof value);
-  return value;
-}
+/* tcpi_bytes_received (linux/tcp.h, Linux 4.1 and later; glibc's struct
+ * lacks it), at its fixed offset in the kernel's layout, which only ever
+ * grows at the end: the sequence space received, data and the peer's FIN
+ * (never its SYN). */
+#define SKC__TCPI_BYTES_RECEIVED 128
+#define SKC__TCPI_NEEDED 136
 #endif
 
 int skc__plat_ended_in_order(skc_socket_t s) {
 #if defined(__linux__)
   /* A socket still open reaches TCP_CLOSE by an RST, a time-out, or an
-   * orderly close in which both FINs were exchanged and ours acknowledged
-   * (tcp_time_wait() and the LAST_ACK branch of tcp_rcv_state_process()
-   * end in tcp_done()). The byte counters tell them apart where they can:
-   * bytes_acked counts the sequence space the peer acknowledged (our data,
-   * our FIN, and on the connecting side our SYN); bytes_received the
-   * space received (data and the peer's FIN, never its SYN). So
-   * extra = bytes_acked - data bytes sent once is 0 or 1 without our FIN
-   * acknowledged, and 1 or 2 with it:
-   * - extra 0: our FIN was not acknowledged: gone.
-   * - extra 1 and nothing received: the peer's FIN never came: gone.
-   * - otherwise orderly. A reset after our FIN was acknowledged, or on
-   *   the connecting side after data was received, reads as orderly: the
-   *   kernel keeps nothing that tells it apart (scenario P3). */
+   * orderly close; the first two report their error once, then recv
+   * returns 0. An orderly end always received the peer's FIN, and so did
+   * a reset that followed it (recv returns 0 for the FIN first, and the
+   * peer's stream did end in order: sockclose keeps that 0). So a socket
+   * in TCP_CLOSE that received nothing at all, not even a FIN, is gone.
+   * Once anything was received the kernel keeps nothing that tells the
+   * peer's FIN from a reset after data (tcpi_bytes_received counts both
+   * data and FIN): that case reads as orderly (scenario P3), unless the
+   * connection died of unanswered keepalive probes or retransmissions:
+   * any acknowledgement clears tcpi_probes and tcpi_retransmits (tcp_ack()),
+   * and tcp_done() leaves them, so either one non-zero in TCP_CLOSE means
+   * the peer stopped answering (measured: 2 after keepalive 1 s / 1 s / 2,
+   * 3 after a 2 s user timeout, with the peer's route blackholed). */
   int saved = errno;
   unsigned char raw[sizeof(struct tcp_info) + 256];
   socklen_t size = sizeof raw;
@@ -161,14 +152,12 @@ int skc__plat_ended_in_order(skc_socket_t s) {
   memset(raw, 0, sizeof raw);
   if (getsockopt(s, IPPROTO_TCP, TCP_INFO, raw, &size) == 0 &&
       size >= SKC__TCPI_NEEDED && raw[0] == TCP_CLOSE) {
-    unsigned long long unique =
-        skc__tcpi_u64(raw, SKC__TCPI_BYTES_SENT) -
-        skc__tcpi_u64(raw, SKC__TCPI_BYTES_RETRANS);
-    unsigned long long extra =
-        skc__tcpi_u64(raw, SKC__TCPI_BYTES_ACKED) - unique;
-    unsigned long long received = skc__tcpi_u64(raw, SKC__TCPI_BYTES_RECEIVED);
-    if (extra == 0 || (extra == 1 && received == 0))
-      result = 0;
+    struct tcp_info info;
+    unsigned long long received;
+    memcpy(&info, raw, sizeof info);
+    memcpy(&received, raw + SKC__TCPI_BYTES_RECEIVED, sizeof received);
+    result = received != 0 && info.tcpi_probes == 0 &&
+             info.tcpi_retransmits == 0;
   }
   errno = saved;
   return result;
