@@ -280,7 +280,8 @@ SKC_EXTERN int skc_abort(skc_socket_t s);
  *  - `SKC_ETIMEDOUT`: the connection is dead: keepalive probes or
  *    retransmissions went unanswered (see skc_set_keepalive()). Linux's
  *    EHOSTUNREACH, ENETUNREACH and EHOSTDOWN in this place, and Windows'
- *    WSAENETRESET, are reported as this code.
+ *    WSAENETRESET, are reported as this code (a connection attempt that
+ *    failed, reported by a later call, keeps its unreachable code).
  *  - `SKC_EAGAIN`: a non-blocking socket's send buffer is full.
  *  - `SKC_EFAULT`: `buf` is NULL while `len` is not 0 (no system call).
  *  - `SKC_EBADF`: `s` is not an open socket.
