@@ -118,7 +118,12 @@ static int skc__send_situation(skc_socket_t s, int err) {
      * example after the peer's RST was seen by an earlier call, as
      * WSAECONNABORTED ("An established connection was aborted by the
      * software in your host computer", Windows Sockets Error Codes). To
-     * the caller the connection is gone just as after WSAECONNRESET. */
+     * the caller the connection is gone just as after WSAECONNRESET. The
+     * same code also reports a retransmission time-out ("possibly due to a
+     * data transmission time-out"), and nothing on the socket tells the
+     * two apart; the common case, a send after the peer's RST (Linux:
+     * ECONNRESET or EPIPE), keeps its code, and skc_is_connection_gone()
+     * is true either way. */
     return SKC_ECONNRESET;
   default:
     return skc__io_failure(s, skc__handle_error(err));
