@@ -82,7 +82,7 @@ awk -F'\t' '
     printf "case\traw\tsockclose\toverhead\n"
     for (i = 1; i <= n; ++i) {
       g = order[i]
-      printf "%s\t%.1f\t%.1f\t%.1f\n", substr(g, 12), raw[g], skc[g], skc[g] - raw[g]
+      printf "%s\t%.1f\t%.1f\t%.1f\n", substr(g, 13), raw[g], skc[g], skc[g] - raw[g]
     }
   }' "${work}/net.tsv" >"${results}/ended.tsv"
 

@@ -84,6 +84,12 @@ int skc__plat_sent_fin(skc_socket_t s);
  * native error slot as it found it. */
 int skc__plat_ended_in_order(skc_socket_t s);
 
+/* Was this connection ever established (0 after a connection attempt
+ * that failed)? 1 yes or when the OS cannot tell, 0 no. Asked only after
+ * a send or receive failed with an unreachable error; it must leave the
+ * native error slot as it found it. */
+int skc__plat_was_established(skc_socket_t s);
+
 int skc__plat_set_inheritable(skc_socket_t s, int inheritable);
 
 /* ---- tcp_pair.c: loopback primitives for skc_tcp_pair() ---- */

@@ -52,13 +52,13 @@ static long long skc__idle_detect_ms(const skc_dead_peer_settings *settings,
                                      int replaces_count) {
   long long idle = settings->idle_ms;
   long long interval = settings->interval_ms;
-  long long checks;
   if (settings->keepalive != 1 || settings->idle_ms < 0 ||
       settings->interval_ms <= 0)
     return -1;
   if (replaces_count && settings->user_timeout_ms > 0) {
     long long beyond = settings->user_timeout_ms - idle;
-    checks = beyond <= interval ? 1 : (beyond + interval - 1) / interval;
+    long long checks =
+        beyond <= interval ? 1 : (beyond + interval - 1) / interval;
     return idle + checks * interval;
   }
   if (settings->count <= 0)

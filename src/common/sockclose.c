@@ -85,6 +85,17 @@ int skc__dead_connection(int err) {
   }
 }
 
+/* skc__dead_connection() for a send or receive on s: an unreachable
+ * error also ends a connection attempt that failed (a non-blocking
+ * connect whose result a later call reports), which keeps its own code. */
+static int skc__io_failure(skc_socket_t s, int err) {
+  if ((err == SKC_EHOSTUNREACH || err == SKC_ENETUNREACH ||
+       err == SKC_EHOSTDOWN) &&
+      !skc__plat_was_established(s))
+    return err;
+  return skc__dead_connection(err);
+}
+
 /* One situation, one result for a failed send. */
 static int skc__send_situation(skc_socket_t s, int err) {
   int native;
@@ -107,15 +118,20 @@ static int skc__send_situation(skc_socket_t s, int err) {
      * example after the peer's RST was seen by an earlier call, as
      * WSAECONNABORTED ("An established connection was aborted by the
      * software in your host computer", Windows Sockets Error Codes). To
-     * the caller the connection is gone just as after WSAECONNRESET. */
+     * the caller the connection is gone just as after WSAECONNRESET. The
+     * same code also reports a retransmission time-out ("possibly due to a
+     * data transmission time-out"), and nothing on the socket tells the
+     * two apart; the common case, a send after the peer's RST (Linux:
+     * ECONNRESET or EPIPE), keeps its code, and skc_is_connection_gone()
+     * is true either way. */
     return SKC_ECONNRESET;
   default:
-    return skc__dead_connection(skc__handle_error(err));
+    return skc__io_failure(s, skc__handle_error(err));
   }
 }
 
 /* One situation, one result for a failed recv. */
-static ptrdiff_t skc__recv_situation(int err) {
+static ptrdiff_t skc__recv_situation(skc_socket_t s, int err) {
   switch (err) {
   case SKC_ESHUTDOWN:
     /* Windows fails recv after our own SD_RECEIVE with WSAESHUTDOWN; POSIX
@@ -126,7 +142,7 @@ static ptrdiff_t skc__recv_situation(int err) {
     /* Windows reports some resets on a receive as WSAECONNABORTED. */
     return SKC_ECONNRESET;
   default:
-    return skc__dead_connection(skc__handle_error(err));
+    return skc__io_failure(s, skc__handle_error(err));
   }
 }
 
@@ -136,7 +152,7 @@ static ptrdiff_t skc__recv_situation(int err) {
 __attribute__((noinline, cold))
 #endif
 static ptrdiff_t skc__recv_ended(skc_socket_t s, ptrdiff_t n) {
-  return n == 0 ? skc__end_of_stream(s) : skc__recv_situation((int)n);
+  return n == 0 ? skc__end_of_stream(s) : skc__recv_situation(s, (int)n);
 }
 
 ptrdiff_t skc_send(skc_socket_t s, const void *buf, size_t len) {
