@@ -367,9 +367,9 @@ static void skc__group(skc__text *t, skc__stacks *stacks, const skc__item *items
   skc__add_place(t, site);
   skc__add(t, " (%s) %s in CLOSE_WAIT\n", kind, count == 1 ? "is" : "are");
   for (size_t i = 0; i < count; i++)
-    skc__add(t, "    fd %d  %s <- %s  peer's FIN %.1f s ago or more  %lld bytes unread\n",
+    skc__add(t, "    fd %d  %s <- %s  peer's FIN %.1f s ago or more  %lld byte%s unread\n",
              items[i].fd, items[i].local, items[i].remote, items[i].since_fin_s,
-             items[i].unread);
+             items[i].unread, items[i].unread == 1 ? "" : "s");
   skc__add(t, "    created by %s at:\n", kind);
   skc__add_stack_text(t, stack, from);
   if (origin != NULL) {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #ifdef SKC_TRACE_HAVE_LIBDW
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #endif
 
@@ -31,6 +32,34 @@ struct skc__trace_symbolizer {
 };
 
 #ifdef SKC_TRACE_HAVE_LIBDW
+/* dwfl_module_getsrc() finds the compilation unit through
+ * .debug_aranges, which clang does not emit unless asked
+ * (-gdwarf-aranges): elfutils 0.188 then finds no line for any address
+ * of a clang-built program. Walking the units' address ranges finds it. */
+static int skc__line_by_units(Dwfl_Module *mod, Dwarf_Addr address, const char **file,
+                              int *line) {
+  Dwarf_Addr bias = 0;
+  Dwarf *dwarf = dwfl_module_getdwarf(mod, &bias);
+  Dwarf_Off offset = 0, next;
+  size_t header_size;
+  if (dwarf == NULL)
+    return -1;
+  while (dwarf_nextcu(dwarf, offset, &next, &header_size, NULL, NULL, NULL) == 0) {
+    Dwarf_Die unit;
+    if (dwarf_offdie(dwarf, offset + header_size, &unit) != NULL &&
+        dwarf_haspc(&unit, address - bias) == 1) {
+      Dwarf_Line *found = dwarf_getsrc_die(&unit, address - bias);
+      if (found != NULL && dwarf_lineno(found, line) == 0) {
+        *file = dwarf_linesrc(found, NULL, NULL);
+        return *file != NULL ? 0 : -1;
+      }
+      return -1;
+    }
+    offset = next;
+  }
+  return -1;
+}
+
 static char *skc__debuginfo_path;
 static const Dwfl_Callbacks skc__callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
@@ -113,6 +142,13 @@ void skc__trace_symbolize(skc__trace_symbolizer *s, uintptr_t address,
         const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
         skc__copy(out->file, sizeof out->file, file);
         out->line = lineno;
+      } else {
+        const char *file = NULL;
+        int lineno = 0;
+        if (skc__line_by_units(mod, (Dwarf_Addr)call, &file, &lineno) == 0) {
+          skc__copy(out->file, sizeof out->file, file);
+          out->line = lineno;
+        }
       }
       return;
     }

@@ -235,8 +235,11 @@ uint32_t skc__trace_capture(void) {
   int n = backtrace(raw, SKC_TRACE_FRAMES + 4);
   unsigned count = 0;
   int i = 0;
-  while (i < n && (uintptr_t)raw[i] >= skc__self_begin && (uintptr_t)raw[i] < skc__self_end)
-    i++;
+  /* The program's frames start after the last of the tracer's own; a
+   * sanitizer's backtrace() interceptor may come before them. */
+  for (int k = 0; k < n && k < 8; k++)
+    if ((uintptr_t)raw[k] >= skc__self_begin && (uintptr_t)raw[k] < skc__self_end)
+      i = k + 1;
   for (; i < n && count < SKC_TRACE_FRAMES; i++)
     frames[count++] = (uintptr_t)raw[i];
   errno = saved;
