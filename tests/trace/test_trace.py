@@ -27,6 +27,7 @@ FUNCTIONS = {
     "fork-child-leak": "fork_child_leak",
     "foreign-leak": "foreign_leak",
     "periodic-leak": "periodic_leak",
+    "environment": "scenario_environment",
 }
 
 failures = []
@@ -52,13 +53,15 @@ LINES = marker_lines()
 BY_LINE = {line: name for name, line in LINES.items()}
 
 
-def run(options, expect_status=0, json_output=True):
+def run(options, expect_status=0, json_output=True, stdout=None):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "reports")
         command = [LAUNCHER] + options + (["--json"] if json_output else []) + \
             ["--output", out, "--", TARGET, SCENARIO]
         done = subprocess.run(command, capture_output=True, text=True, timeout=120)
         sys.stdout.write(done.stderr)
+        if stdout is not None:
+            stdout.append(done.stdout)
         check(done.returncode == expect_status,
               f"{' '.join(command)} exited {done.returncode}, expected {expect_status}")
         check("sockclose-trace" not in done.stderr,
@@ -147,7 +150,8 @@ elif SCENARIO == "threads":
           f"threads: sites {sites_of(report)}")
     dup_origin(report, "thread-dup2-leak", "thread-dup2-source")
 elif SCENARIO == "fork":
-    reports = exit_reports(run(["--after", "0", "--interval", "0"]))
+    everything = run(["--after", "0", "--interval", "0.05"])
+    reports = exit_reports(everything)
     pids = {r["pid"] for r in reports}
     check(len(pids) == 2, f"one exit report from the parent and one from the child ({len(reports)})")
     child = [r for r in reports if r["close_wait"] > 0]
@@ -155,6 +159,11 @@ elif SCENARIO == "fork":
     check(sites_of(only(child, "child report")) == {"fork-inherited": 2, "fork-child-leak": 1},
           "fork: the child's sites")
     check(sites_of(only(parent, "parent report")) == {}, "fork: the parent leaves nothing")
+    if child:
+        check(any(r["report"] == "periodic" and r["pid"] == child[0]["pid"]
+                  and sites_of(r) == {"fork-inherited": 2, "fork-child-leak": 1}
+                  for r in everything),
+              "the child's periodic checks run (started by its accept)")
 elif SCENARIO == "errno":
     report = only(exit_reports(run(["--after", "0", "--interval", "0.1"])), "exit report")
     check(sites_of(report) == {}, "errno: nothing left in CLOSE_WAIT")
@@ -170,6 +179,19 @@ elif SCENARIO == "periodic":
         check(set(sites_of(r)) <= {"periodic-leak"}, "periodic reports name periodic-leak only")
     check(sites_of(only(exit_reports(reports), "exit report")) == {},
           "the sockets closed before exit are not in the exit report")
+elif SCENARIO == "environment":
+    # descriptors, signal handlers and the blocked set, as the program
+    # sees them, with and without the tracer (periodic checks reporting
+    # meanwhile)
+    plain = subprocess.run([TARGET, SCENARIO], capture_output=True, text=True, timeout=60)
+    check(plain.returncode == 0, "the program runs without the tracer")
+    traced = []
+    reports = run(["--after", "0", "--interval", "0.1"], stdout=traced)
+    print("without:", plain.stdout, "with:", traced[0] if traced else "")
+    check(traced and traced[0] == plain.stdout and "start: descriptors 0 1 2;" in plain.stdout,
+          "the program sees the same descriptors, handlers and signal mask")
+    check(any(r["report"] == "periodic" and sites_of(r) == {"environment": 1} for r in reports),
+          "periodic reports ran while the program looked")
 else:
     sys.exit(f"unknown scenario {SCENARIO}")
 

@@ -5,7 +5,7 @@
  * report names exactly the leaking sites, with this file's line numbers
  * and the right counts.
  *
- * Usage: trace_target basic|threads|fork|errno|foreign|periodic
+ * Usage: trace_target basic|threads|fork|errno|foreign|periodic|environment
  * Exits 0 when the scenario itself ran as planned.
  */
 #define _GNU_SOURCE
@@ -15,9 +15,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -158,21 +161,21 @@ static NOINLINE void thread_ok(int listener) {
   finish(fd);
 }
 
-static NOINLINE void thread_dup2_leak(int listener) {
+/* Each thread duplicates onto its own number (300 + index). */
+static NOINLINE void thread_dup2_leak(int listener, int target) {
   int fd = accept(listener, NULL, NULL); /* SITE(thread-dup2-source) */
   if (fd < 0)
     die("accept");
-  if (dup2(fd, fd + 200) < 0) /* SITE(thread-dup2-leak) */
+  if (dup2(fd, target) < 0) /* SITE(thread-dup2-leak) */
     die("dup2");
   close(fd);
-  wait_close_wait(fd + 200);
+  wait_close_wait(target);
 }
 
 static void *thread_main(void *arg) {
   struct sockaddr_in addr;
   int listener = make_listener(&addr);
   int leaked[2];
-  (void)arg;
   for (int round = 0; round < 2; round++) {
     client_visit(&addr);
     leaked[round] = thread_leak(listener);
@@ -180,7 +183,7 @@ static void *thread_main(void *arg) {
     thread_ok(listener);
   }
   client_visit(&addr);
-  thread_dup2_leak(listener);
+  thread_dup2_leak(listener, 300 + (int)(intptr_t)arg);
   wait_close_wait(leaked[0]);
   wait_close_wait(leaked[1]);
   close(listener);
@@ -190,7 +193,7 @@ static void *thread_main(void *arg) {
 static int scenario_threads(void) {
   pthread_t threads[4];
   for (int i = 0; i < 4; i++)
-    if (pthread_create(&threads[i], NULL, thread_main, NULL) != 0)
+    if (pthread_create(&threads[i], NULL, thread_main, (void *)(intptr_t)i) != 0)
       die("pthread_create");
   for (int i = 0; i < 4; i++)
     pthread_join(threads[i], NULL);
@@ -231,6 +234,7 @@ static int scenario_fork(void) {
     wait_close_wait(own);
     wait_close_wait(inherited[0]);
     wait_close_wait(inherited[1]);
+    sleep_ms(300); /* for the child's periodic checks */
     exit(0);
   }
   client_visit(&addr); /* for the child's accept */
@@ -397,6 +401,56 @@ static int scenario_periodic(void) {
   return 0; /* reported while held, not at exit */
 }
 
+/* ---- what the program can see of the tracer: printed, for the test to
+ * compare with the same program run without it ---- */
+
+static void print_environment(const char *when) {
+  sigset_t mask;
+  DIR *dir = opendir("/proc/self/fd");
+  struct dirent *entry;
+  printf("%s: descriptors", when);
+  if (dir == NULL)
+    die("opendir");
+  while ((entry = readdir(dir)) != NULL)
+    if (entry->d_name[0] != '.' && atoi(entry->d_name) != dirfd(dir)) {
+      char link[320], target[256] = "";
+      snprintf(link, sizeof link, "/proc/self/fd/%s", entry->d_name);
+      if (atoi(entry->d_name) > 2 && readlink(link, target, sizeof target - 1) < 0)
+        target[0] = '\0';
+      printf(" %s%s%s", entry->d_name, target[0] != '\0' ? "=" : "", target);
+    }
+  closedir(dir);
+  printf("; handlers");
+  for (int sig = 1; sig < NSIG; sig++) {
+    struct sigaction sa;
+    if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL)
+      printf(" %d:%s", sig, sa.sa_handler == SIG_IGN ? "ignored" : "caught");
+  }
+  sigprocmask(SIG_SETMASK, NULL, &mask);
+  printf("; blocked");
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sigismember(&mask, sig) == 1)
+      printf(" %d", sig);
+  printf("\n");
+}
+
+static int scenario_environment(void) {
+  struct sockaddr_in addr;
+  int listener, leaked;
+  print_environment("start");
+  /* one CLOSE_WAIT socket, so that the periodic checks report (and open
+   * the output and the debug files) while the program looks */
+  listener = make_listener(&addr);
+  client_visit(&addr);
+  leaked = accept(listener, NULL, NULL); /* SITE(environment) */
+  wait_close_wait(leaked);
+  sleep_ms(800);
+  close(leaked);
+  close(listener);
+  print_environment("end");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *name = argc > 1 ? argv[1] : "";
   if (strcmp(name, "basic") == 0)
@@ -411,6 +465,8 @@ int main(int argc, char **argv) {
     return scenario_foreign();
   if (strcmp(name, "periodic") == 0)
     return scenario_periodic();
-  fprintf(stderr, "usage: trace_target basic|threads|fork|errno|foreign|periodic\n");
+  if (strcmp(name, "environment") == 0)
+    return scenario_environment();
+  fprintf(stderr, "usage: trace_target basic|threads|fork|errno|foreign|periodic|environment\n");
   return 2;
 }

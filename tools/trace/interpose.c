@@ -3,8 +3,8 @@
  * what it did to the descriptor table, and returns the real result with
  * errno exactly as the real call left it. fork() needs no interposition:
  * the child inherits the table with the rest of the memory, as it
- * inherits the descriptors (a pthread_atfork handler restarts the
- * periodic check in the child, see report.c).
+ * inherits the descriptors; the child's first socket(), accept() or
+ * accept4() restarts the periodic check (see report.c).
  */
 #define _GNU_SOURCE
 #include "trace.h"
@@ -77,7 +77,9 @@ static int skc__accepted_tcp(int listener, int fd) {
 }
 
 SKC_VISIBLE int socket(int domain, int type, int protocol) {
-  int fd = skc__real_socket()(domain, type, protocol);
+  int fd;
+  skc__trace_resume_periodic();
+  fd = skc__real_socket()(domain, type, protocol);
   if (fd >= 0 && skc__is_tcp(domain, type, protocol)) {
     int saved = errno;
     skc__trace_record_new(fd, SKC_TRACE_SOCKET);
@@ -87,7 +89,9 @@ SKC_VISIBLE int socket(int domain, int type, int protocol) {
 }
 
 SKC_VISIBLE int accept(int listener, __SOCKADDR_ARG addr, socklen_t *restrict len) {
-  int fd = skc__real_accept()(listener, addr, len);
+  int fd;
+  skc__trace_resume_periodic();
+  fd = skc__real_accept()(listener, addr, len);
   if (fd >= 0) {
     int saved = errno;
     if (skc__accepted_tcp(listener, fd))
@@ -100,7 +104,9 @@ SKC_VISIBLE int accept(int listener, __SOCKADDR_ARG addr, socklen_t *restrict le
 }
 
 SKC_VISIBLE int accept4(int listener, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags) {
-  int fd = skc__real_accept4()(listener, addr, len, flags);
+  int fd;
+  skc__trace_resume_periodic();
+  fd = skc__real_accept4()(listener, addr, len, flags);
   if (fd >= 0) {
     int saved = errno;
     if (skc__accepted_tcp(listener, fd))

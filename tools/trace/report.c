@@ -165,7 +165,11 @@ static int skc__check(int fd, int64_t now, skc__item *item) {
   return skc__same_socket(fd, item->record.inode);
 }
 
-/* ---- symbolised stacks, once per site per report ---- */
+/* ---- symbolised stacks, once per site for the life of the process ----
+ * A site's addresses do not change while its module stays loaded, so each
+ * is symbolised once, by the first report that shows it: later periodic
+ * reports of the same sites open no file at all. (A module unloaded and
+ * another loaded at the same address would keep the old names.) */
 
 typedef struct skc__stack {
   uint32_t site;
@@ -174,10 +178,12 @@ typedef struct skc__stack {
 } skc__stack;
 
 typedef struct skc__stacks {
-  skc__trace_symbolizer *symbolizer;
+  skc__trace_symbolizer *symbolizer; /* open during one report at most */
   skc__stack *items;
   size_t count, capacity;
 } skc__stacks;
+
+static skc__stacks skc__cache; /* under skc__report_lock */
 
 static const skc__stack *skc__stack_of(skc__stacks *all, uint32_t site) {
   const skc__trace_site *s;
@@ -199,6 +205,8 @@ static const skc__stack *skc__stack_of(skc__stacks *all, uint32_t site) {
   stack->frames = NULL;
   s = skc__trace_site_get(site);
   if (s != NULL && s->frame_count > 0) {
+    if (all->symbolizer == NULL)
+      all->symbolizer = skc__trace_symbolizer_open();
     stack->frames = calloc(s->frame_count, sizeof *stack->frames);
     if (stack->frames != NULL) {
       stack->count = s->frame_count;
@@ -384,7 +392,7 @@ void skc__trace_report(int at_exit) {
   int64_t now = skc__now_ns();
   skc__item *items = NULL;
   size_t count = 0, capacity = 0, sites = 0;
-  skc__stacks stacks = {0};
+  skc__stacks *stacks = &skc__cache;
   skc__text text = {0};
 
   pthread_mutex_lock(&skc__report_lock);
@@ -416,15 +424,13 @@ void skc__trace_report(int at_exit) {
   if (count == 0 && (!at_exit || (long)getpid() != skc__root_pid))
     goto done;
 
-  if (count > 0)
-    stacks.symbolizer = skc__trace_symbolizer_open();
   /* every stack is symbolised here, so that the pointers skc__group()
    * takes stay valid (skc__stack_of grows the array) */
   for (size_t i = 0; i < count; i++)
     if (items[i].record.origin_site != 0)
-      (void)skc__stack_of(&stacks, items[i].record.origin_site);
+      (void)skc__stack_of(stacks, items[i].record.origin_site);
   for (size_t i = 0; i < count; i++) {
-    const skc__stack *stack = skc__stack_of(&stacks, items[i].record.site);
+    const skc__stack *stack = skc__stack_of(stacks, items[i].record.site);
     items[i].first_frame = stack != NULL ? skc__first_own_frame(stack) : 0;
     items[i].key = stack != NULL && stack->count > items[i].first_frame
                        ? stack->frames[items[i].first_frame].address
@@ -441,7 +447,7 @@ void skc__trace_report(int at_exit) {
     size_t j = i;
     while (j < count && items[j].key == items[i].key)
       j++;
-    skc__group(&text, &stacks, &items[i], j - i, group == 0);
+    skc__group(&text, stacks, &items[i], j - i, group == 0);
     i = j;
   }
   if (skc__json)
@@ -449,10 +455,9 @@ void skc__trace_report(int at_exit) {
   skc__emit(&text);
 
 done:
-  for (size_t i = 0; i < stacks.count; i++)
-    free(stacks.items[i].frames);
-  free(stacks.items);
-  skc__trace_symbolizer_close(stacks.symbolizer);
+  /* the symboliser's mappings and files go; the names stay cached */
+  skc__trace_symbolizer_close(stacks->symbolizer);
+  stacks->symbolizer = NULL;
   free(text.data);
   free(items);
   pthread_mutex_unlock(&skc__report_lock);
@@ -483,9 +488,12 @@ void skc__trace_report_configure(void) {
   skc__output = output != NULL && *output != '\0' ? strdup(output) : NULL;
 }
 
+static _Atomic int skc__periodic_running;
+
 static void *skc__periodic(void *arg) {
   struct timespec delay;
   (void)arg;
+  atomic_store(&skc__periodic_running, 1);
   delay.tv_sec = (time_t)skc__interval_s;
   delay.tv_nsec = (long)((skc__interval_s - (double)delay.tv_sec) * 1e9);
   for (;;) {
@@ -508,27 +516,60 @@ static void skc__start_periodic(void) {
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 256 * 1024);
-  if (pthread_create(&thread, &attr, skc__periodic, NULL) == 0)
+  atomic_store(&skc__periodic_running, 0);
+  if (pthread_create(&thread, &attr, skc__periodic, NULL) == 0) {
     pthread_setname_np(thread, "sockclose-trace");
+    /* Wait (at most a second) until the thread runs: a process that
+     * exits while a thread is still starting can hang in
+     * LeakSanitizer's exit check (clang 14), and the program should not
+     * race the tracer's start anyway. */
+    for (int i = 0; i < 10000 && !atomic_load(&skc__periodic_running); i++) {
+      struct timespec pause = {0, 100000};
+      nanosleep(&pause, NULL);
+    }
+  }
   pthread_attr_destroy(&attr);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-/* The child of fork() has only the forking thread: the lock may have been
- * held by the parent's periodic thread, and the thread is started anew. */
+/* The child of fork() has only the forking thread, which holds the lock
+ * (taken before the fork). The periodic thread is not started here: inside
+ * fork(), other fork handlers (a sanitizer's allocator, for one) may still
+ * hold their locks, and a thread started now can deadlock with them
+ * (seen under AddressSanitizer). The child's next socket(), accept() or
+ * accept4() starts it. */
+static _Atomic int skc__periodic_wanted;
+
+/* A report in progress allocates memory and may hold libdw's state: fork
+ * waits for it to end (the lock is taken in the prepare handler), so that
+ * the child never inherits an allocator or library lock the periodic
+ * thread held. (AddressSanitizer before LLVM 15 does not lock its
+ * allocator around fork: a child forked while the thread allocated would
+ * deadlock at its first allocation of that size.) */
+static void skc__before_fork(void) { pthread_mutex_lock(&skc__report_lock); }
+static void skc__after_fork_parent(void) { pthread_mutex_unlock(&skc__report_lock); }
+
 static void skc__after_fork_child(void) {
-  int saved = errno;
   pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
   memcpy(&skc__report_lock, &fresh, sizeof fresh);
-  skc__start_periodic();
-  errno = saved;
+  skc__cache.symbolizer = NULL;
+  atomic_store(&skc__periodic_wanted, 1);
+}
+
+void skc__trace_resume_periodic(void) {
+  if (atomic_load_explicit(&skc__periodic_wanted, memory_order_relaxed) &&
+      atomic_exchange(&skc__periodic_wanted, 0)) {
+    int saved = errno;
+    skc__start_periodic();
+    errno = saved;
+  }
 }
 
 __attribute__((constructor)) static void skc__trace_start(void) {
   int saved = errno;
   skc__trace_table_init();
   skc__trace_report_configure();
-  pthread_atfork(NULL, NULL, skc__after_fork_child);
+  pthread_atfork(skc__before_fork, skc__after_fork_parent, skc__after_fork_child);
   skc__start_periodic();
   errno = saved;
 }

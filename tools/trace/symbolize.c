@@ -14,13 +14,17 @@
 #include "trace.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifdef SKC_TRACE_HAVE_LIBDW
 #include <elfutils/libdw.h>
+#include <libelf.h>
 #include <elfutils/libdwfl.h>
 #endif
 
@@ -60,9 +64,72 @@ static int skc__line_by_units(Dwfl_Module *mod, Dwarf_Addr address, const char *
   return -1;
 }
 
+/* The program's modules are mapped into memory and their descriptors
+ * closed at once, so that the program never sees a descriptor of the
+ * tracer's for longer than an open-mmap-close (dwfl_linux_proc_find_elf
+ * keeps each module's file open until dwfl_end). The mappings are
+ * released with the symboliser; the report lock serialises its users. */
+typedef struct skc__mapping {
+  void *address;
+  size_t size;
+} skc__mapping;
+static skc__mapping *skc__mappings;
+static size_t skc__mapping_count, skc__mapping_capacity;
+
+static int skc__find_elf(Dwfl_Module *mod, void **userdata, const char *module_name,
+                         Dwarf_Addr base, char **file_name, Elf **elfp) {
+  struct stat st;
+  void *image;
+  int fd;
+  (void)mod;
+  (void)userdata;
+  (void)base;
+  *elfp = NULL;
+  if (module_name == NULL || module_name[0] != '/')
+    return -1; /* [vdso] and the like: no file */
+  if (skc__mapping_count == skc__mapping_capacity) {
+    size_t capacity = skc__mapping_capacity * 2 + 16;
+    skc__mapping *grown = realloc(skc__mappings, capacity * sizeof *grown);
+    if (grown == NULL)
+      return -1;
+    skc__mappings = grown;
+    skc__mapping_capacity = capacity;
+  }
+  fd = open(module_name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  if (fstat(fd, &st) != 0 || st.st_size <= 0) {
+    skc__trace_real_close(fd);
+    return -1;
+  }
+  /* private and writable: libelf may write to an image it was given */
+  image = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  skc__trace_real_close(fd);
+  if (image == MAP_FAILED)
+    return -1;
+  *elfp = elf_memory(image, (size_t)st.st_size);
+  if (*elfp == NULL) {
+    munmap(image, (size_t)st.st_size);
+    return -1;
+  }
+  skc__mappings[skc__mapping_count].address = image;
+  skc__mappings[skc__mapping_count].size = (size_t)st.st_size;
+  skc__mapping_count++;
+  *file_name = strdup(module_name);
+  return -1; /* no descriptor: the image is in memory */
+}
+
+static void skc__unmap_all(void) {
+  for (size_t i = 0; i < skc__mapping_count; i++)
+    munmap(skc__mappings[i].address, skc__mappings[i].size);
+  free(skc__mappings);
+  skc__mappings = NULL;
+  skc__mapping_count = skc__mapping_capacity = 0;
+}
+
 static char *skc__debuginfo_path;
 static const Dwfl_Callbacks skc__callbacks = {
-    .find_elf = dwfl_linux_proc_find_elf,
+    .find_elf = skc__find_elf,
     .find_debuginfo = dwfl_standard_find_debuginfo,
     .debuginfo_path = &skc__debuginfo_path,
 };
@@ -100,6 +167,7 @@ void skc__trace_symbolizer_close(skc__trace_symbolizer *s) {
 #ifdef SKC_TRACE_HAVE_LIBDW
   if (s->dwfl != NULL)
     dwfl_end(s->dwfl);
+  skc__unmap_all();
 #endif
   free(s);
 }

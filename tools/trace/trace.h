@@ -101,6 +101,8 @@ const char *skc__trace_symbolizer_kind(void);
 /* The check and report; `at_exit` selects the heading. */
 void skc__trace_report(int at_exit);
 void skc__trace_report_configure(void);
+/* Starts the periodic check in a forked child, once (see report.c). */
+void skc__trace_resume_periodic(void);
 long skc__trace_interval_ms(void);
 
 #endif
