@@ -20,6 +20,7 @@
 
 #include "sockclose.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -553,7 +554,10 @@ static void skc__after_fork_child(void) {
   pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
   memcpy(&skc__report_lock, &fresh, sizeof fresh);
   skc__cache.symbolizer = NULL;
-  atomic_store(&skc__periodic_wanted, 1);
+  /* ThreadSanitizer ends a program that starts a thread in the child of
+   * a multi-threaded fork ("not supported"): there, children make only
+   * the report at exit. */
+  atomic_store(&skc__periodic_wanted, dlsym(RTLD_DEFAULT, "__tsan_init") == NULL);
 }
 
 void skc__trace_resume_periodic(void) {
