@@ -95,7 +95,7 @@ static int find_library(char *path, size_t size) {
 int main(int argc, char **argv) {
   const char *after = "10", *interval = "10", *output = NULL;
   int json = 0, i;
-  char library[PATH_MAX + 64], output_path[PATH_MAX + 64];
+  char library[PATH_MAX + 64];
   const char *preload;
   char *preload_value;
 
@@ -144,6 +144,7 @@ int main(int argc, char **argv) {
   if (output != NULL) {
     /* absolute, since the program may change directory; emptied now so
      * that the file holds this run's reports only */
+    char output_path[PATH_MAX + 64];
     int fd;
     if (output[0] == '/') {
       snprintf(output_path, sizeof output_path, "%s", output);

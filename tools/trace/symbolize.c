@@ -32,7 +32,7 @@ struct skc__trace_symbolizer {
 #ifdef SKC_TRACE_HAVE_LIBDW
   Dwfl *dwfl;
 #endif
-  int unused;
+  int unused; /* cppcheck-suppress unusedStructMember ; keeps the struct non-empty without libdw */
 };
 
 #ifdef SKC_TRACE_HAVE_LIBDW
