@@ -8,7 +8,8 @@
  *     tracer; also the process's CPU time per connection;
  *   - memory per tracked socket: the resident size after holding H
  *     connections open (2H tracked sockets), minus the same without the
- *     tracer, minus the same difference at H = 0, divided by 2H.
+ *     tracer, minus the same difference at H = 0, divided by 2H (each a
+ *     median of ROUNDS runs).
  *
  * Usage: bench_trace [-r ROUNDS] [-n CONNECTIONS] [-H HOLD] LAUNCHER
  *        (the worker: bench_trace --worker churn N | hold N)
@@ -227,26 +228,30 @@ int main(int argc, char **argv) {
   {
     double plain = median(rate[0], rounds), traced = median(rate[1], rounds);
     double plain_cpu = median(cpu[0], rounds), traced_cpu = median(cpu[1], rounds);
-    long rss[2][2];
+    double rss[2][2], samples[64];
     printf("accept churn: %ld connections per round, %d rounds, medians\n", connections, rounds);
     printf("  without tracer: %.0f accepts/s, %.2f us CPU per connection\n", plain, plain_cpu);
     printf("  sockclose-trace: %.0f accepts/s, %.2f us CPU per connection\n", traced, traced_cpu);
     printf("  ratio traced/plain: %.3f (throughput), %.3f (CPU per connection)\n",
            traced / plain, traced_cpu / plain_cpu);
+    /* resident sizes vary by a few pages from run to run: medians */
     for (int traced_run = 0; traced_run < 2; traced_run++) {
       for (int h = 0; h < 2; h++) {
-        run_worker(self, traced_run ? launcher : NULL, "hold", h ? hold : 0, out, sizeof out);
-        rss[traced_run][h] = atol(out);
+        for (int r = 0; r < rounds; r++) {
+          run_worker(self, traced_run ? launcher : NULL, "hold", h ? hold : 0, out, sizeof out);
+          samples[r] = (double)atol(out);
+        }
+        rss[traced_run][h] = median(samples, rounds);
       }
     }
-    printf("memory: %ld connections held (%ld tracked sockets)\n", hold, 2 * hold + 1);
-    printf("  resident KiB, without tracer: %ld (0 held), %ld (%ld held)\n", rss[0][0],
+    printf("memory: %ld connections held (%ld tracked sockets), medians of %d runs\n", hold,
+           2 * hold + 1, rounds);
+    printf("  resident KiB, without tracer: %.0f (0 held), %.0f (%ld held)\n", rss[0][0],
            rss[0][1], hold);
-    printf("  resident KiB, sockclose-trace: %ld (0 held), %ld (%ld held)\n", rss[1][0],
+    printf("  resident KiB, sockclose-trace: %.0f (0 held), %.0f (%ld held)\n", rss[1][0],
            rss[1][1], hold);
     printf("  bytes per tracked socket: %.1f\n",
-           (double)((rss[1][1] - rss[1][0]) - (rss[0][1] - rss[0][0])) * 1024.0 /
-               (double)(2 * hold));
+           ((rss[1][1] - rss[1][0]) - (rss[0][1] - rss[0][0])) * 1024.0 / (double)(2 * hold));
   }
   return 0;
 }
