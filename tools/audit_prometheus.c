@@ -7,9 +7,6 @@
  * audit. Label values are written in full, whatever bytes a process name
  * holds.
  */
-#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
-#define _POSIX_C_SOURCE 200809L
-#endif
 #include "audit_prometheus.h"
 
 #include <stdlib.h>
