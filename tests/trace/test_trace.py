@@ -194,6 +194,25 @@ elif SCENARIO == "environment":
           "the program sees the same descriptors, handlers and signal mask")
     check(any(r["report"] == "periodic" and sites_of(r) == {"environment": 1} for r in reports),
           "periodic reports ran while the program looked")
+elif SCENARIO == "launcher":
+    # bad command lines get a message and status 2; a program that cannot
+    # run, 127; the program's own status comes back
+    for args, status in [(["--after", "-1", "--", TARGET], 2),
+                         (["--after", "soon", "--", TARGET], 2),
+                         (["--interval"], 2),
+                         (["--output", "", "--", TARGET], 2),
+                         (["--bogus", "--", TARGET], 2),
+                         ([], 2),
+                         (["--", "/nonexistent/program"], 127),
+                         (["--interval", "0", "--", TARGET, "no-such-scenario"], 2),
+                         (["--interval", "0", "--", TARGET, "errno"], 0)]:
+        done = subprocess.run([LAUNCHER] + args, capture_output=True, text=True, timeout=60)
+        check(done.returncode == status,
+              f"sockclose-trace {' '.join(args)}: status {done.returncode}, expected {status}")
+        if status == 2 and "no-such-scenario" not in args:
+            check("sockclose-trace:" in done.stderr, f"{' '.join(args)}: a message")
+    done = subprocess.run([LAUNCHER, "--help"], capture_output=True, text=True, timeout=60)
+    check(done.returncode == 0 and "--after SECONDS" in done.stdout, "--help")
 elif SCENARIO == "fallback":
     # built without libdw: no file or line in the report, but module and
     # offset, which addr2line turns into the marked lines (as the man page
