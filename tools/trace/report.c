@@ -292,10 +292,25 @@ static int skc__by_key(const void *a, const void *b) {
 
 /* ---- output ---- */
 
+/* Standard error as the program started with it: a program that closes
+ * it may reuse descriptor 2 for a file or a client's socket, which must
+ * not receive reports; then they are dropped (use --output). */
+static dev_t skc__stderr_dev;
+static ino_t skc__stderr_ino;
+static int skc__stderr_known;
+
+static int skc__stderr_unchanged(void) {
+  struct stat st;
+  return skc__stderr_known && fstat(2, &st) == 0 && st.st_dev == skc__stderr_dev &&
+         st.st_ino == skc__stderr_ino;
+}
+
 static void skc__emit(const skc__text *t) {
   int fd = 2;
   size_t done = 0;
   if (t->data == NULL)
+    return;
+  if (skc__output == NULL && !skc__stderr_unchanged())
     return;
   if (skc__output != NULL) {
     fd = open(skc__output, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -483,6 +498,12 @@ void skc__trace_report_configure(void) {
   const char *root = getenv("SOCKCLOSE_TRACE_PID");
   skc__after_s = skc__env_seconds("SOCKCLOSE_TRACE_AFTER", 10.0);
   skc__interval_s = skc__env_seconds("SOCKCLOSE_TRACE_INTERVAL", 10.0);
+  struct stat st;
+  if (fstat(2, &st) == 0) {
+    skc__stderr_dev = st.st_dev;
+    skc__stderr_ino = st.st_ino;
+    skc__stderr_known = 1;
+  }
   skc__root_pid = root != NULL ? strtol(root, NULL, 10) : 0;
   skc__json = json != NULL && strcmp(json, "1") == 0;
   /* a copy: the program may change its environment */
