@@ -213,6 +213,17 @@ elif SCENARIO == "launcher":
             check("sockclose-trace:" in done.stderr, f"{' '.join(args)}: a message")
     done = subprocess.run([LAUNCHER, "--help"], capture_output=True, text=True, timeout=60)
     check(done.returncode == 0 and "--after SECONDS" in done.stdout, "--help")
+elif SCENARIO == "stderr-reuse":
+    # no --output: the program closed standard error and descriptor 2 is
+    # now a connection, so the report is dropped, not sent to the peer
+    done = subprocess.run([LAUNCHER, "--after", "0", "--interval", "0", "--", TARGET, SCENARIO],
+                          capture_output=True, text=True, timeout=60)
+    print(done.stdout, done.stderr)
+    check(done.returncode == 0, f"exit status {done.returncode}")
+    # the reader child holds the output pipe: its line is in done.stdout
+    out = done.stdout
+    check("descriptor 2's peer received 0 bytes" in out,
+          f"nothing reaches descriptor 2's peer ({out.strip()!r})")
 elif SCENARIO == "fallback":
     # built without libdw: no file or line in the report, but module and
     # offset, which addr2line turns into the marked lines (as the man page

@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -451,6 +452,46 @@ static int scenario_environment(void) {
   return 0;
 }
 
+/* ---- a program that closes standard error and reuses descriptor 2 for
+ * a connection: the report at exit must not go into it ---- */
+
+static int scenario_stderr_reuse(void) {
+  struct sockaddr_in addr;
+  int listener = make_listener(&addr), client, server, leaked, pipes[2];
+  pid_t reader;
+  char buf[256];
+  ssize_t got;
+  close(2);
+  client = socket(AF_INET, SOCK_STREAM, 0); /* descriptor 2 */
+  if (client != 2 || connect(client, (struct sockaddr *)&addr, sizeof addr) != 0)
+    die("client on descriptor 2");
+  server = accept(listener, NULL, NULL);
+  client_visit(&addr);
+  leaked = accept(listener, NULL, NULL); /* SITE(stderr-leak) */
+  wait_close_wait(leaked);
+  if (pipe(pipes) != 0)
+    die("pipe");
+  reader = fork();
+  if (reader < 0)
+    die("fork");
+  if (reader == 0) {
+    /* reads what arrives on the other end of descriptor 2 once the
+     * parent has exited (its end of the pipe closes) */
+    struct timeval wait = {2, 0};
+    close(pipes[1]);
+    close(client);
+    (void)read(pipes[0], buf, 1);
+    setsockopt(server, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    got = recv(server, buf, sizeof buf - 1, 0);
+    printf("descriptor 2's peer received %zd bytes\n", got < 0 ? (ssize_t)0 : got);
+    fflush(stdout);
+    _exit(0);
+  }
+  close(pipes[0]);
+  close(server);
+  return 0; /* exits with one socket in CLOSE_WAIT; the pipe closes at exit */
+}
+
 int main(int argc, char **argv) {
   const char *name = argc > 1 ? argv[1] : "";
   if (strcmp(name, "basic") == 0)
@@ -467,6 +508,8 @@ int main(int argc, char **argv) {
     return scenario_periodic();
   if (strcmp(name, "environment") == 0)
     return scenario_environment();
+  if (strcmp(name, "stderr-reuse") == 0)
+    return scenario_stderr_reuse();
   fprintf(stderr, "usage: trace_target basic|threads|fork|errno|foreign|periodic|environment\n");
   return 2;
 }
