@@ -73,10 +73,12 @@ foreach(lane IN LISTS default_lanes)
 endforeach()
 
 string(REGEX MATCHALL "--preset [a-z0-9-]+" preset_uses "${readme}")
-string(REGEX MATCHALL "build/[a-z0-9-]+/" dir_uses "${readme}")
+# Relative paths only (a path such as /srv/x/build/... in sample output is
+# someone's machine).
+string(REGEX MATCHALL "[\n `(]build/[a-z0-9-]+/" dir_uses "${readme}")
 set(preset_names "")
 foreach(use IN LISTS preset_uses dir_uses)
-  string(REGEX REPLACE "^(--preset |build/)([a-z0-9-]+)/?$" "\\2" name "${use}")
+  string(REGEX REPLACE "^[\n `(]?(--preset |build/)([a-z0-9-]+)/?$" "\\2" name "${use}")
   list(APPEND preset_names ${name})
 endforeach()
 list(REMOVE_DUPLICATES preset_names)
