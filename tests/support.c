@@ -1385,3 +1385,35 @@ unsigned short skct_peer_port(skc_socket_t s) {
     return 0;
   return ntohs(addr.sin_port);
 }
+
+/* ---- connections (test_connection.c) ---- */
+
+int skct_is_inheritable(skc_socket_t s) {
+#ifdef _WIN32
+  DWORD flags = 0;
+  if (!GetHandleInformation((HANDLE)s, &flags))
+    return -1;
+  return (flags & HANDLE_FLAG_INHERIT) != 0;
+#else
+  int flags = fcntl(s, F_GETFD);
+  if (flags < 0)
+    return -1;
+  return (flags & FD_CLOEXEC) == 0;
+#endif
+}
+
+int skct_wait_writable(skc_socket_t s, int timeout_ms) {
+#ifdef _WIN32
+  WSAPOLLFD p;
+  p.fd = (SOCKET)s;
+  p.events = POLLWRNORM;
+  p.revents = 0;
+  return WSAPoll(&p, 1, timeout_ms) > 0;
+#else
+  struct pollfd p;
+  p.fd = s;
+  p.events = POLLOUT;
+  p.revents = 0;
+  return poll(&p, 1, timeout_ms) > 0;
+#endif
+}

@@ -238,4 +238,13 @@ int skct_run_capture(const char *program, const char *const *args, char *out,
 /* The port of s's peer (getpeername), 0 on failure. */
 unsigned short skct_peer_port(skc_socket_t s);
 
+/* ==== connections (test_connection.c and the C/A scenarios) ==== */
+
+/* 1 when child processes would inherit the handle (no FD_CLOEXEC /
+ * HANDLE_FLAG_INHERIT set), 0 when not, -1 when it cannot be read. */
+int skct_is_inheritable(skc_socket_t s);
+
+/* Wait until s is writable (or in error). 1 when it is, 0 on timeout. */
+int skct_wait_writable(skc_socket_t s, int timeout_ms);
+
 #endif

@@ -53,8 +53,8 @@ static size_t skc__io_len(size_t len) {
   return len > (size_t)SKC_IO_MAX ? (size_t)SKC_IO_MAX : len;
 }
 
-/* One situation, one result for a failed send. */
-static int skc__send_situation(skc_socket_t s, int err) {
+/* One situation, one result for a failed send (also skc_sendv()). */
+int skc__send_situation(skc_socket_t s, int err) {
   int native;
   int fin_sent;
   switch (err) {
