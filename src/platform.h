@@ -2,7 +2,7 @@
  * The platform contract: every function a platform must provide.
  *
  * src/posix/ and src/win32/ implement each of these with the same name, in
- * files named after the same roles (error.c, init.c, socket.c, tcp_pair.c).
+ * files named after the same roles (error.c, init.c, socket.c, ...).
  * The common code in src/common/ decides what result a situation yields;
  * the functions here are thin and make one system call each unless stated.
  *
@@ -62,22 +62,6 @@ ptrdiff_t skc__plat_recv(skc_socket_t s, void *buf, size_t len);
 int skc__plat_sent_fin(skc_socket_t s);
 
 int skc__plat_set_inheritable(skc_socket_t s, int inheritable);
-
-/* ---- tcp_pair.c: loopback primitives for skc_tcp_pair() ---- */
-
-/* A blocking, non-inheritable TCP socket listening on 127.0.0.1 at an
- * OS-assigned port, stored in *port (host byte order). */
-int skc__plat_loopback_listen(skc_socket_t *listener, unsigned short *port);
-
-/* A blocking, non-inheritable TCP socket connected to 127.0.0.1:port;
- * *local_port receives its own port. */
-int skc__plat_loopback_connect(unsigned short port, skc_socket_t *client,
-                               unsigned short *local_port);
-
-/* Accept one connection (non-inheritable). *peer_port receives the peer's
- * port when the peer is 127.0.0.1, else 0. */
-int skc__plat_loopback_accept(skc_socket_t listener, skc_socket_t *server,
-                              unsigned short *peer_port);
 
 /* ==== connection state and audit ====
  * tcp_state.c and audit.c on each platform; the situation logic (what a

@@ -10,16 +10,6 @@
 
 #include "platform.h"
 
-/* 127.0.0.1:port (port in host byte order). */
-static inline struct sockaddr_in skc__loopback(unsigned short port) {
-  struct sockaddr_in addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  return addr;
-}
-
 /* An IPv4 or IPv6 address as an skc_endpoint; all zero for any other
  * family. */
 static inline void skc__endpoint_from(const struct sockaddr_storage *ss,
