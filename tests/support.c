@@ -1417,3 +1417,70 @@ int skct_wait_writable(skc_socket_t s, int timeout_ms) {
   return poll(&p, 1, timeout_ms) > 0;
 #endif
 }
+
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
+
+int skct_exhaust_descriptors(skct_exhaustion *e) {
+#ifdef _WIN32
+  /* Windows has no per-process limit on sockets that a program can lower
+   * (handles are bounded only by memory, about 16 million per process). */
+  (void)e;
+  return -1;
+#else
+  struct rlimit lim;
+  int fd, n = 0;
+  memset(e, 0, sizeof *e);
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return -1;
+  e->saved_soft = (long long)lim.rlim_cur;
+  /* A low soft limit, so that only a few descriptors fill it. */
+  fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  lim.rlim_cur = (rlim_t)fd + 16;
+  close(fd);
+  if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return -1;
+  e->limited = 1;
+  while (n < SKCT_EXHAUST_MAX) {
+    fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      break;
+    e->fds[n++] = fd;
+  }
+  e->count = n;
+  if (n == SKCT_EXHAUST_MAX || errno != EMFILE) {
+    skct_restore_descriptors(e);
+    return -1;
+  }
+  return 0;
+#endif
+}
+
+void skct_release_descriptor(skct_exhaustion *e) {
+#ifndef _WIN32
+  if (e->count > 0)
+    close(e->fds[--e->count]);
+#else
+  (void)e;
+#endif
+}
+
+void skct_restore_descriptors(skct_exhaustion *e) {
+#ifndef _WIN32
+  while (e->count > 0)
+    close(e->fds[--e->count]);
+  if (e->limited) {
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+      lim.rlim_cur = (rlim_t)e->saved_soft;
+      setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    e->limited = 0;
+  }
+#else
+  (void)e;
+#endif
+}

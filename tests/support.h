@@ -247,4 +247,20 @@ int skct_is_inheritable(skc_socket_t s);
 /* Wait until s is writable (or in error). 1 when it is, 0 on timeout. */
 int skct_wait_writable(skc_socket_t s, int timeout_ms);
 
+/* Fill this process's descriptor table: lower the soft RLIMIT_NOFILE to a
+ * few above the descriptors in use and open /dev/null until EMFILE. 0 on
+ * success; -1 where it cannot be done (Windows has no such limit). */
+#define SKCT_EXHAUST_MAX 64
+typedef struct skct_exhaustion {
+  int fds[SKCT_EXHAUST_MAX];
+  int count;
+  int limited;
+  long long saved_soft;
+} skct_exhaustion;
+int skct_exhaust_descriptors(skct_exhaustion *e);
+/* Close one of the filling descriptors. */
+void skct_release_descriptor(skct_exhaustion *e);
+/* Close them all and restore the limit. */
+void skct_restore_descriptors(skct_exhaustion *e);
+
 #endif

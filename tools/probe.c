@@ -16,8 +16,9 @@ static const char usage[] =
     "usage: sockclose-probe [--json] [--only ID[,ID...]] [--markdown] "
     "[--help]\n"
     "\n"
-    "Runs each situation of sockclose's table (S1-S12, and the P rows that\n"
-    "pin a real difference between platforms) over loopback on this\n"
+    "Runs each situation of sockclose's table (S1-S12, G1-G2, C1-C3, A1-A2,\n"
+    "and the P rows that pin a real difference between platforms) over\n"
+    "loopback on this\n"
     "machine, twice: once with the raw system calls and once with sockclose.\n"
     "Each row shows:\n"
     "  native     what the OS returned (e.g. '-1 errno=32 EPIPE, SIGPIPE'\n"
@@ -26,7 +27,10 @@ static const char usage[] =
     "  sockclose  what the sockclose API returned\n"
     "  promise    what sockclose promises on this platform\n"
     "and a verdict: 'kept' when sockclose returned its promise, 'BROKEN' when\n"
-    "not, 'ERROR' when the situation could not be set up. Under Wine, rows\n"
+    "not, 'ERROR' when the situation could not be set up, 'not run' when it\n"
+    "needs an environment this process does not have (C2 and C3: the\n"
+    "private network namespace of tests/scenarios/private-net.sh; A2 on\n"
+    "Windows: no descriptor limit to reach). Under Wine, rows\n"
     "where Wine is known to differ from Windows are labelled and checked\n"
     "against Wine's measured result. Every wait has a deadline.\n"
     "\n"
@@ -35,9 +39,10 @@ static const char usage[] =
     "                {\"tool\", \"version\", \"platform\", \"wine\",\n"
     "                 \"situations\": [{\"id\", \"title\", \"native\",\n"
     "                 \"native_expected\", \"sockclose\", \"promise\",\n"
-    "                 \"verdict\" (\"kept\"|\"broken\"|\"error\"),\n"
+    "                 \"verdict\" (\"kept\"|\"broken\"|\"error\"|\"not run\"),\n"
     "                 \"problem\", \"wine_deviation\"}],\n"
-    "                 \"summary\": {\"total\", \"kept\", \"broken\", \"error\"}}\n"
+    "                 \"summary\": {\"total\", \"kept\", \"broken\", \"error\",\n"
+    "                 \"not_run\"}}\n"
     "                (absent values are null)\n"
     "  --only IDS    run only these situations, e.g. --only S4,S7\n"
     "  --markdown    print the README's situation table (from the scenario\n"
@@ -87,6 +92,16 @@ static void json_string(const char *s) {
   putchar('"');
 }
 
+/* Rows whose situation this process cannot make (skcs_unavailable): not
+ * run, with the reason as their problem; not a failure. */
+static int not_run(const struct row *rows, size_t n) {
+  size_t i;
+  int count = 0;
+  for (i = 0; i < n; i++)
+    count += strcmp(rows[i].verdict, "not run") == 0;
+  return count;
+}
+
 static void print_json(const struct row *rows, size_t n, int kept, int broken,
                        int errors) {
   size_t i;
@@ -118,8 +133,10 @@ static void print_json(const struct row *rows, size_t n, int kept, int broken,
     json_string(skcs_wine_note(r->scenario));
     putchar('}');
   }
-  printf("],\"summary\":{\"total\":%d,\"kept\":%d,\"broken\":%d,\"error\":%d}}\n",
-         kept + broken + errors, kept, broken, errors);
+  printf("],\"summary\":{\"total\":%d,\"kept\":%d,\"broken\":%d,\"error\":%d,"
+         "\"not_run\":%d}}\n",
+         kept + broken + errors + not_run(rows, n), kept, broken, errors,
+         not_run(rows, n));
 }
 
 static void print_table(const struct row *rows, size_t n, int kept, int broken,
@@ -148,9 +165,10 @@ static void print_table(const struct row *rows, size_t n, int kept, int broken,
     if (note != NULL)
       printf("     Wine:      known deviation from Windows: %s\n", note);
   }
-  printf("\n%d situations: %d kept, %d broken, %d could not run (%s%s)\n",
-         kept + broken + errors, kept, broken, errors, skct_platform(),
-         skct_is_wine() ? ", Wine" : "");
+  printf("\n%d situations: %d kept, %d broken, %d could not run, %d need "
+         "another environment (%s%s)\n",
+         kept + broken + errors + not_run(rows, n), kept, broken, errors,
+         not_run(rows, n), skct_platform(), skct_is_wine() ? ", Wine" : "");
 }
 
 /* The README's table, from the scenario definitions. */
@@ -233,6 +251,15 @@ int main(int argc, char **argv) {
     if (!selected(only, skcs_scenarios[k].id))
       continue;
     r->scenario = &skcs_scenarios[k];
+    if (skcs_unavailable(r->scenario) != NULL) {
+      snprintf(r->native.problem, sizeof r->native.problem, "%s",
+               skcs_unavailable(r->scenario));
+      snprintf(r->sockclose.problem, sizeof r->sockclose.problem, "%s",
+               r->native.problem);
+      r->verdict = "not run";
+      n++;
+      continue;
+    }
     r->native_ok = skcs_execute(r->scenario, &skcs_native_ops, &r->native) == 0;
     r->sockclose_ok =
         skcs_execute(r->scenario, &skcs_sockclose_ops, &r->sockclose) == 0;

@@ -175,6 +175,12 @@ int skc__plat_accept(skc_socket_t listener, int nonblock, skc_socket_t *out,
      * to accepting the call"; the next connection is still queued. */
     if (WSAGetLastError() == WSAECONNRESET)
       return SKC_ECONNABORTED;
+    /* Wine 8 (measured) takes the reset connection off the queue and
+     * fails with WSAENOTCONN, which accept never reports on Windows (it
+     * is not among accept's documented errors); the next connection is
+     * still there. */
+    if (WSAGetLastError() == WSAENOTCONN)
+      return SKC_ECONNABORTED;
     return skc__fail();
   }
   /* The accepted socket copies the listener's properties, its

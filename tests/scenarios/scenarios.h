@@ -77,6 +77,10 @@ typedef struct skcs_scenario {
   /* For the pinned "P" rows: sockclose's result on each platform, as the
    * README shows it. NULL for rows with one result everywhere. */
   const char *per_platform;
+  /* Where the situation cannot be made in this process: returns why (a
+   * sentence for the suite's and the probe's output), or NULL when it can.
+   * NULL: it can everywhere. */
+  const char *(*unavailable)(void);
 } skcs_scenario;
 
 extern const skcs_scenario skcs_scenarios[];
@@ -90,6 +94,10 @@ int skcs_execute(const skcs_scenario *scenario, const skcs_ops *ops,
 /* What this platform should observe, Wine taken into account. */
 const char *skcs_expected_promise(const skcs_scenario *scenario);
 const char *skcs_expected_native(const skcs_scenario *scenario);
+/* Why the scenario cannot run in this process (see
+ * skcs_scenario::unavailable), or NULL. */
+const char *skcs_unavailable(const skcs_scenario *scenario);
+
 /* The Wine deviation note when running under Wine, else NULL. */
 const char *skcs_wine_note(const skcs_scenario *scenario);
 
