@@ -1036,6 +1036,13 @@ SKC_EXTERN int skc_translate_errno(int crt_errno);
  *         then holds as much as fits).
  */
 SKC_EXTERN int skc_format_error(int err, int native, char *buf, size_t size);
+
+/**
+ * @brief The calling thread's native error code: errno on POSIX,
+ * `WSAGetLastError()` on Windows, for skc_format_error() in code that has
+ * no `#ifdef`. The slot is not changed.
+ */
+SKC_EXTERN int skc_native_error(void);
 /**@}*/
 
 /* ======================================================================

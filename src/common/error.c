@@ -110,3 +110,5 @@ int skc_format_error(int err, int native, char *buf, size_t size) {
   memcpy(buf, text, (size_t)n + 1);
   return n;
 }
+
+int skc_native_error(void) { return skc__plat_get_native_error(); }
