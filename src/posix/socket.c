@@ -133,13 +133,21 @@ int skc__plat_set_inheritable(skc_socket_t s, int inheritable) {
 
 /* ---- connections ---- */
 
-/* inline: not every POSIX system has a path that needs it. */
-static inline int skc__fail_closing(int s) {
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) ||      \
+    defined(__OpenBSD__) || defined(__DragonFly__)
+#define SKC__HAVE_ACCEPT4 1
+#endif
+
+#if !defined(SOCK_CLOEXEC) || !defined(SOCK_NONBLOCK) ||                        \
+    defined(SO_NOSIGPIPE) || !defined(SKC__HAVE_ACCEPT4)
+/* Where a socket needs a second call after its creation. */
+static int skc__fail_closing(int s) {
   int native = errno;
   close(s);
   errno = native;
   return skc__plat_translate(native);
 }
+#endif
 
 int skc__plat_set_nonblocking(skc_socket_t s, int on) {
   int type = 0;
@@ -297,8 +305,7 @@ int skc__plat_accept(skc_socket_t listener, int nonblock, skc_socket_t *out,
   socklen_t len = sizeof ss;
   int s;
   memset(&ss, 0, sizeof ss);
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) ||        \
-    defined(__OpenBSD__) || defined(__DragonFly__)
+#if defined(SKC__HAVE_ACCEPT4)
   /* accept4(2): close-on-exec and the blocking mode are set atomically;
    * the new socket does not take the listener's O_NONBLOCK. */
   s = accept4(listener, (struct sockaddr *)&ss, &len,
