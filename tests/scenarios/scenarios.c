@@ -601,10 +601,9 @@ cleanup:
   skcs__close_quietly(&s);
 }
 
-/* C2: no ephemeral port left. private-net.sh leaves Linux one usable
- * port (a range of two: Linux keeps to one parity when it has more than
- * one, inet_hash_connect), so the second connection to the same
- * destination finds none. */
+/* C2: no ephemeral port left. private-net.sh leaves two ephemeral
+ * ports; the listener, bound to port 0, takes one of them and the first
+ * client the other, so the second client finds none. */
 static void c2_no_ephemeral_port(skcs_run *r) {
   skc_socket_t listener = SKC_INVALID_SOCKET;
   skc_socket_t c[3] = {SKC_INVALID_SOCKET, SKC_INVALID_SOCKET,
