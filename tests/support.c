@@ -118,13 +118,7 @@ void skct_sleep_ms(int ms) {
 #endif
 }
 
-int skct_native_error(void) {
-#ifdef _WIN32
-  return WSAGetLastError();
-#else
-  return errno;
-#endif
-}
+int skct_native_error(void) { return skc_native_error(); }
 
 void skct_set_native_error(int native) {
 #ifdef _WIN32
@@ -199,50 +193,95 @@ int skct_wait_queued(skc_socket_t s, long n, int timeout_ms) {
 }
 
 skc_socket_t skct_tcp_socket(void) {
-  raw_socket s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  return s == RAW_INVALID ? SKC_INVALID_SOCKET : (skc_socket_t)s;
+  skc_socket_t s;
+  return skc_tcp_socket(SKC_FAMILY_IPV4, 0, &s) == 0 ? s : SKC_INVALID_SOCKET;
 }
 
-static struct sockaddr_in skct__loopback(unsigned short port) {
-  struct sockaddr_in addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  return addr;
+static skc_endpoint skct__loopback(unsigned short port) {
+  skc_endpoint at;
+  memset(&at, 0, sizeof at);
+  at.family = SKC_FAMILY_IPV4;
+  at.address[0] = 127;
+  at.address[3] = 1;
+  at.port = port;
+  return at;
+}
+
+static skc_endpoint skct__loopback6(unsigned short port) {
+  skc_endpoint at;
+  memset(&at, 0, sizeof at);
+  at.family = SKC_FAMILY_IPV6;
+  at.address[15] = 1;
+  at.port = port;
+  return at;
+}
+
+/* A listener at `at` (port 0: the OS chooses) with the given backlog
+ * (0: SOMAXCONN); its port in *port. */
+static skc_socket_t skct__listen(skc_endpoint at, int backlog,
+                                 unsigned short *port) {
+  skc_socket_t s;
+  if (skc_tcp_listen(&at, backlog, 0, &s) != 0)
+    return SKC_INVALID_SOCKET;
+  if (skc_local_endpoint(s, &at) != 0) {
+    skc_close(s);
+    return SKC_INVALID_SOCKET;
+  }
+  *port = at.port;
+  return s;
+}
+
+/* bind() and listen() without skc_listen_reuse(), which skc_tcp_listen()
+ * always applies: the tests that show what happens without it need a
+ * listener that lacks it. */
+static int skct__bind_listen_plain(skc_socket_t s, const skc_endpoint *at) {
+  struct sockaddr_storage ss;
+  raw_socklen len;
+  memset(&ss, 0, sizeof ss);
+  if (at->family == SKC_FAMILY_IPV6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    in6->sin6_family = AF_INET6;
+    memcpy(&in6->sin6_addr, at->address, 16);
+    in6->sin6_port = htons(at->port);
+    len = (raw_socklen)sizeof *in6;
+  } else {
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    in->sin_family = AF_INET;
+    memcpy(&in->sin_addr, at->address, 4);
+    in->sin_port = htons(at->port);
+    len = (raw_socklen)sizeof *in;
+  }
+  if (bind((raw_socket)s, (struct sockaddr *)&ss, len) != 0 ||
+      listen((raw_socket)s, 16) != 0)
+    return skc_last_error();
+  return 0;
 }
 
 skc_socket_t skct_listen(unsigned short *port) {
-  struct sockaddr_in addr = skct__loopback(0);
-  raw_socklen len = (raw_socklen)sizeof addr;
-  skc_socket_t s = skct_tcp_socket();
-  if (s == SKC_INVALID_SOCKET)
-    return s;
-  if (bind((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
-      listen((raw_socket)s, 16) != 0 ||
-      getsockname((raw_socket)s, (struct sockaddr *)&addr, &len) != 0) {
-    skc_close(s);
-    return SKC_INVALID_SOCKET;
-  }
-  *port = ntohs(addr.sin_port);
-  return s;
+  return skct__listen(skct__loopback(0), 16, port);
 }
 
 skc_socket_t skct_accept(skc_socket_t listener) {
-  raw_socket s = accept((raw_socket)listener, NULL, NULL);
-  return s == RAW_INVALID ? SKC_INVALID_SOCKET : (skc_socket_t)s;
+  skc_socket_t s;
+  return skc_accept(listener, 0, &s, NULL) == 0 ? s : SKC_INVALID_SOCKET;
 }
 
-skc_socket_t skct_connect(unsigned short port) {
-  struct sockaddr_in addr = skct__loopback(port);
-  skc_socket_t s = skct_tcp_socket();
-  if (s == SKC_INVALID_SOCKET)
-    return s;
-  if (connect((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0) {
+/* A socket of the endpoint's family connected to it. */
+static skc_socket_t skct__connect(skc_endpoint to) {
+  skc_socket_t s;
+  if (skc_tcp_socket(to.family, 0, &s) != 0)
+    return SKC_INVALID_SOCKET;
+  if (skc_connect(s, &to) != 0) {
+    int native = skc_native_error();
     skc_close(s);
+    skct_set_native_error(native);
     return SKC_INVALID_SOCKET;
   }
   return s;
+}
+
+skc_socket_t skct_connect(unsigned short port) {
+  return skct__connect(skct__loopback(port));
 }
 
 skc_socket_t skct_duplicate(skc_socket_t s) {
@@ -530,13 +569,7 @@ void skct_release_not_a_socket(skc_socket_t h) {
 }
 
 int skct_set_nonblocking(skc_socket_t s) {
-#ifdef _WIN32
-  u_long on = 1;
-  return ioctlsocket((SOCKET)s, FIONBIO, &on) == 0 ? 0 : -1;
-#else
-  int on = 1;
-  return ioctl(s, FIONBIO, &on) == 0 ? 0 : -1;
-#endif
+  return skc_set_nonblocking(s, 1) == 0 ? 0 : -1;
 }
 
 /* ==== graceful close (tests/test_graceful.c) ==== */
@@ -549,13 +582,7 @@ int skct_set_nonblocking(skc_socket_t s) {
 #endif
 
 int skct_set_blocking(skc_socket_t s) {
-#ifdef _WIN32
-  u_long off = 0;
-  return ioctlsocket((SOCKET)s, FIONBIO, &off) == 0 ? 0 : -1;
-#else
-  int off = 0;
-  return ioctl(s, FIONBIO, &off) == 0 ? 0 : -1;
-#endif
+  return skc_set_nonblocking(s, 0) == 0 ? 0 : -1;
 }
 
 int skct_set_buffers(skc_socket_t s, int sndbuf, int rcvbuf) {
@@ -569,28 +596,12 @@ int skct_set_buffers(skc_socket_t s, int sndbuf, int rcvbuf) {
 }
 
 unsigned short skct_local_port(skc_socket_t s) {
-  struct sockaddr_in addr;
-  raw_socklen len = (raw_socklen)sizeof addr;
-  memset(&addr, 0, sizeof addr);
-  if (getsockname((raw_socket)s, (struct sockaddr *)&addr, &len) != 0)
-    return 0;
-  return ntohs(addr.sin_port);
+  skc_endpoint e;
+  return skc_local_endpoint(s, &e) == 0 ? e.port : 0;
 }
 
 skc_socket_t skct_listen_many(unsigned short *port) {
-  struct sockaddr_in addr = skct__loopback(0);
-  raw_socklen len = (raw_socklen)sizeof addr;
-  skc_socket_t s = skct_tcp_socket();
-  if (s == SKC_INVALID_SOCKET)
-    return s;
-  if (bind((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
-      listen((raw_socket)s, SOMAXCONN) != 0 ||
-      getsockname((raw_socket)s, (struct sockaddr *)&addr, &len) != 0) {
-    skc_close(s);
-    return SKC_INVALID_SOCKET;
-  }
-  *port = ntohs(addr.sin_port);
-  return s;
+  return skct__listen(skct__loopback(0), 0, port);
 }
 
 long long skct_now_us(void) {
@@ -1003,31 +1014,9 @@ void skct_self_process_name(char *buf, size_t size) {
 }
 
 int skct_endpoint(skc_socket_t s, int remote, skc_endpoint *endpoint) {
-  struct sockaddr_storage ss;
-  raw_socklen len = (raw_socklen)sizeof ss;
-  int rc;
-  memset(&ss, 0, sizeof ss);
-  memset(endpoint, 0, sizeof *endpoint);
-  rc = remote ? getpeername((raw_socket)s, (struct sockaddr *)&ss, &len)
-              : getsockname((raw_socket)s, (struct sockaddr *)&ss, &len);
-  if (rc != 0)
-    return -1;
-  if (ss.ss_family == AF_INET) {
-    const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-    endpoint->family = SKC_FAMILY_IPV4;
-    memcpy(endpoint->address, &in->sin_addr, 4);
-    endpoint->port = ntohs(in->sin_port);
-    return 0;
-  }
-  if (ss.ss_family == AF_INET6) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
-    endpoint->family = SKC_FAMILY_IPV6;
-    memcpy(endpoint->address, &in6->sin6_addr, 16);
-    endpoint->port = ntohs(in6->sin6_port);
-    endpoint->scope_id = in6->sin6_scope_id;
-    return 0;
-  }
-  return -1;
+  int err = remote ? skc_peer_endpoint(s, endpoint)
+                   : skc_local_endpoint(s, endpoint);
+  return err == 0 ? 0 : -1;
 }
 
 skc_socket_t skct_udp_socket(void) {
@@ -1035,14 +1024,7 @@ skc_socket_t skct_udp_socket(void) {
   return s == RAW_INVALID ? SKC_INVALID_SOCKET : (skc_socket_t)s;
 }
 
-static struct sockaddr_in6 skct__loopback6(unsigned short port) {
-  struct sockaddr_in6 addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sin6_family = AF_INET6;
-  addr.sin6_addr = in6addr_loopback;
-  addr.sin6_port = htons(port);
-  return addr;
-}
+
 
 /* The next candidate port in 20000-29999, in an order that differs per
  * process, so that test processes running at once rarely collide. */
@@ -1061,29 +1043,25 @@ static skc_socket_t skct__listen_quiet(int family, unsigned short *port,
   int tries;
   *err = 0;
   for (tries = 0; tries < 200; tries++) {
-    struct sockaddr_storage ss;
-    raw_socklen len;
     unsigned short candidate = skct__quiet_port();
-    raw_socket s = socket(family, SOCK_STREAM, IPPROTO_TCP);
-    if (s == RAW_INVALID) {
-      *err = skc_last_error();
-      return SKC_INVALID_SOCKET;
-    }
-    memset(&ss, 0, sizeof ss);
-    if (family == AF_INET) {
-      struct sockaddr_in in = skct__loopback(candidate);
-      memcpy(&ss, &in, sizeof in);
-      len = (raw_socklen)sizeof in;
+    skc_endpoint at = family == SKC_FAMILY_IPV6 ? skct__loopback6(candidate)
+                                                : skct__loopback(candidate);
+    skc_socket_t s = SKC_INVALID_SOCKET;
+    if (reuse) {
+      *err = skc_tcp_listen(&at, 16, 0, &s);
     } else {
-      struct sockaddr_in6 in6 = skct__loopback6(candidate);
-      memcpy(&ss, &in6, sizeof in6);
-      len = (raw_socklen)sizeof in6;
+      *err = skc_tcp_socket(family, 0, &s);
+      if (*err != 0)
+        return SKC_INVALID_SOCKET;
+      *err = skct__bind_listen_plain(s, &at);
+      if (*err != 0) {
+        int native = skc_native_error();
+        skc_close(s);
+        skct_set_native_error(native);
+        s = SKC_INVALID_SOCKET;
+      }
     }
-    if (reuse && (*err = skc_listen_reuse((skc_socket_t)s)) != 0) {
-      skc_close((skc_socket_t)s);
-      return SKC_INVALID_SOCKET;
-    }
-    if (bind(s, (struct sockaddr *)&ss, len) == 0 && listen(s, 16) == 0) {
+    if (*err == 0) {
       /* Quiet: no connection on the machine uses the port number yet,
        * not even one in TIME_WAIT from a test process that had it a
        * minute ago. The listener itself is the one row. */
@@ -1095,15 +1073,12 @@ static skc_socket_t skct__listen_quiet(int family, unsigned short *port,
       if (skc_audit_list(&options, &rows, &n) != 0 || n == 1) {
         skc_audit_free(rows);
         *port = candidate;
-        *err = 0;
-        return (skc_socket_t)s;
+        return s;
       }
       skc_audit_free(rows);
-      skc_close((skc_socket_t)s);
+      skc_close(s);
       continue;
     }
-    *err = skc_last_error();
-    skc_close((skc_socket_t)s);
     if (*err != SKC_EADDRINUSE && *err != SKC_EACCES)
       return SKC_INVALID_SOCKET;
   }
@@ -1112,53 +1087,32 @@ static skc_socket_t skct__listen_quiet(int family, unsigned short *port,
 
 skc_socket_t skct_listen_quiet(unsigned short *port) {
   int err;
-  return skct__listen_quiet(AF_INET, port, 0, &err);
+  return skct__listen_quiet(SKC_FAMILY_IPV4, port, 0, &err);
 }
 
 skc_socket_t skct_listen6(unsigned short *port) {
   int err;
-  return skct__listen_quiet(AF_INET6, port, 0, &err);
+  return skct__listen_quiet(SKC_FAMILY_IPV6, port, 0, &err);
 }
 
 skc_socket_t skct_connect6(unsigned short port) {
-  struct sockaddr_in6 addr = skct__loopback6(port);
-  raw_socket s = socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP);
-  if (s == RAW_INVALID)
-    return SKC_INVALID_SOCKET;
-  if (connect(s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0) {
-    skc_close((skc_socket_t)s);
-    return SKC_INVALID_SOCKET;
-  }
-  return (skc_socket_t)s;
+  return skct__connect(skct__loopback6(port));
 }
 
 skc_socket_t skct_listen_at(unsigned short *port, int reuse, int *err) {
-  struct sockaddr_in addr = skct__loopback(*port);
-  raw_socklen len = (raw_socklen)sizeof addr;
-  skc_socket_t s;
+  skc_endpoint at = skct__loopback(*port);
+  skc_socket_t s = SKC_INVALID_SOCKET;
   if (*port == 0)
-    return skct__listen_quiet(AF_INET, port, reuse, err);
-  s = skct_tcp_socket();
-  *err = 0;
-  if (s == SKC_INVALID_SOCKET) {
-    *err = skc_last_error();
-    return s;
-  }
-  if (reuse && (*err = skc_listen_reuse(s)) != 0) {
-    skc_close(s);
-    return SKC_INVALID_SOCKET;
-  }
-  if (bind((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
-      listen((raw_socket)s, 16) != 0 ||
-      getsockname((raw_socket)s, (struct sockaddr *)&addr, &len) != 0) {
-    int native = skct_native_error();
-    *err = skc_translate_error(native);
+    return skct__listen_quiet(SKC_FAMILY_IPV4, port, reuse, err);
+  if (reuse)
+    *err = skc_tcp_listen(&at, 16, 0, &s);
+  else if ((*err = skc_tcp_socket(SKC_FAMILY_IPV4, 0, &s)) == 0 &&
+           (*err = skct__bind_listen_plain(s, &at)) != 0) {
+    int native = skc_native_error();
     skc_close(s);
     skct_set_native_error(native);
-    return SKC_INVALID_SOCKET;
   }
-  *port = ntohs(addr.sin_port);
-  return s;
+  return *err == 0 ? s : SKC_INVALID_SOCKET;
 }
 
 int skct_wait_exit(skct_child *child, int timeout_ms) {
@@ -1199,9 +1153,10 @@ int skct_wait_exit(skct_child *child, int timeout_ms) {
 
 /* "audit-steal PORT": see skct_steal_status(). */
 static int skct__child_steal(long port) {
-  struct sockaddr_in addr = skct__loopback((unsigned short)port);
+  skc_endpoint at = skct__loopback((unsigned short)port);
   skc_socket_t s;
   int on = 1;
+  int err;
   if (skc_init() != 0)
     return 3;
   s = skct_tcp_socket();
@@ -1210,9 +1165,11 @@ static int skct__child_steal(long port) {
   if (setsockopt((raw_socket)s, SOL_SOCKET, SO_REUSEADDR, (const char *)&on,
                  (raw_socklen)sizeof on) != 0)
     return 5;
-  if (bind((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
-      listen((raw_socket)s, 1) != 0)
-    return skct_steal_status(skc_last_error());
+  /* The raw SO_REUSEADDR on purpose: the option that lets a Windows
+   * process take over a bound port. */
+  err = skct__bind_listen_plain(s, &at);
+  if (err != 0)
+    return skct_steal_status(err);
   skc_close(s);
   return 0;
 }
@@ -1378,12 +1335,8 @@ int skct_run_capture(const char *program, const char *const *args, char *out,
 }
 
 unsigned short skct_peer_port(skc_socket_t s) {
-  struct sockaddr_in addr;
-  raw_socklen len = (raw_socklen)sizeof addr;
-  memset(&addr, 0, sizeof addr);
-  if (getpeername((raw_socket)s, (struct sockaddr *)&addr, &len) != 0)
-    return 0;
-  return ntohs(addr.sin_port);
+  skc_endpoint e;
+  return skc_peer_endpoint(s, &e) == 0 ? e.port : 0;
 }
 
 /* ---- connections (test_connection.c) ---- */

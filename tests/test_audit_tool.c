@@ -348,7 +348,7 @@ static void time_wait_against_the_port_range(void **state) {
   enum { N = 4 };
   skc_endpoint at, local;
   skc_socket_t listener, client, server;
-  char destination[SKC_ENDPOINT_STRLEN + 4], *line;
+  char destination[SKC_ENDPOINT_STRLEN + 4], port_text[8], *line;
   long long overflows = skct_time_wait_overflows();
   unsigned long total = 0, ephemeral = 0, busiest = 0;
   int i;
@@ -366,7 +366,10 @@ static void time_wait_against_the_port_range(void **state) {
     assert_int_equal(skc_close(server), 0);
   }
   skc_close(listener);
-  assert_int_equal(RUN("--time-wait"), 0);
+  /* Only the entries to this listener: other tests of the machine leave
+   * their own, to busier destinations. */
+  snprintf(port_text, sizeof port_text, "%u", (unsigned)at.port);
+  assert_int_equal(RUN("--time-wait", "--remote-port", port_text), 0);
   assert_non_null(strstr(out, "ephemeral ports "));
   skc_endpoint_format(&at, destination, sizeof destination);
   strcat(destination, " ");
@@ -382,9 +385,9 @@ static void time_wait_against_the_port_range(void **state) {
   assert_int_equal(sscanf(line, "127.0.0.1 %lu %lu %*s %lu", &total,
                           &ephemeral, &busiest),
                    3);
-  assert_true(busiest >= N);
-  assert_true(ephemeral >= busiest);
-  assert_true(total >= ephemeral);
+  assert_int_equal(busiest, N);
+  assert_int_equal(ephemeral, N);
+  assert_int_equal(total, N);
 }
 
 int main(int argc, char **argv) {
