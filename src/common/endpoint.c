@@ -43,20 +43,22 @@ static int skc__parse_ipv4(const char *p, const char *end,
                            unsigned char out[4]) {
   int i;
   for (i = 0; i < 4; i++) {
-    const char *next;
+    const char *next = p;
     long part;
-    if (p[0] == '0' && p + 1 < end && p[1] >= '0' && p[1] <= '9')
+    if (i > 0) {
+      if (p >= end || *p != '.')
+        return -1;
+      p++;
+    }
+    if (p + 1 < end && p[0] == '0' && p[1] >= '0' && p[1] <= '9')
       return -1;
+    /* end always points at a non-digit (':', '%', ']'), so the digits
+     * read stop there. */
     part = skc__decimal(p, 3, 255, &next);
     if (part < 0 || next > end)
       return -1;
     out[i] = (unsigned char)part;
     p = next;
-    if (i < 3) {
-      if (p >= end || *p != '.')
-        return -1;
-      p++;
-    }
   }
   return p == end ? 0 : -1;
 }
@@ -91,7 +93,6 @@ static int skc__parse_ipv6(const char *p, const char *end,
         return -1;
       groups[count++] = (unsigned short)(v4[0] << 8 | v4[1]);
       groups[count++] = (unsigned short)(v4[2] << 8 | v4[3]);
-      p = end;
       break;
     }
     if (digits == 0 || digits > 4 || count == 8)
@@ -124,8 +125,8 @@ static int skc__parse_ipv6(const char *p, const char *end,
       groups[gap + i] = 0;
   }
   for (i = 0; i < 8; i++) {
-    out[2 * i] = (unsigned char)(groups[i] >> 8);
-    out[2 * i + 1] = (unsigned char)(groups[i] & 0xff);
+    out[(size_t)i * 2] = (unsigned char)(groups[i] >> 8);
+    out[(size_t)i * 2 + 1] = (unsigned char)(groups[i] & 0xff);
   }
   return 0;
 }

@@ -17,7 +17,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <stdint.h>
 #if defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) ||      \
     defined(__DragonFly__)
 #include <netinet/tcp_fsm.h>
@@ -357,7 +356,13 @@ ptrdiff_t skc__plat_sendv(skc_socket_t s, const skc_buf *bufs, size_t count) {
   ssize_t n;
   size_t i;
   for (i = 0; i < count; i++) {
-    iov[i].iov_base = (void *)(uintptr_t)bufs[i].base; /* sendmsg only reads */
+    /* iovec has no const member; sendmsg only reads the bytes. */
+    union {
+      const void *in;
+      void *out;
+    } base;
+    base.in = bufs[i].base;
+    iov[i].iov_base = base.out;
     iov[i].iov_len = bufs[i].len;
   }
   memset(&msg, 0, sizeof msg);
