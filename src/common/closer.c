@@ -153,12 +153,12 @@ static void skc__closer_round(skc_closer *c, size_t polled) {
   c->count = kept;
   /* A callback may add sockets (appended after the kept ones, which may
    * move the arrays: index them afresh each time) or ask for the closer
-   * to be freed (done after this round). */
+   * to be freed (done after this round). Each callback gets a copy of its
+   * slot, so the report it reads stays valid while an add reallocates. */
   for (i = 0; i < ended; i++) {
-    struct skc__closer_ended *d = &c->ended[i];
-    skc_closer_done_fn done = d->done;
-    if (done != NULL)
-      done(d->user, d->s, d->result, &d->report);
+    struct skc__closer_ended d = c->ended[i];
+    if (d.done != NULL)
+      d.done(d.user, d.s, d.result, &d.report);
   }
 }
 
