@@ -1043,6 +1043,14 @@ SKC_EXTERN int skc_format_error(int err, int native, char *buf, size_t size);
  * no `#ifdef`. The slot is not changed.
  */
 SKC_EXTERN int skc_native_error(void);
+
+/**
+ * @brief The name of a native error code: "ECONNRESET" (an errno value on
+ * POSIX), "WSAECONNRESET" or "ERROR_NETNAME_DELETED" (a Winsock or Win32
+ * code on Windows).
+ * @return a static string, or NULL for a code sockclose has no name for.
+ */
+SKC_EXTERN const char *skc_native_error_name(int native);
 /**@}*/
 
 /* ======================================================================

@@ -141,26 +141,31 @@ int skct_sigpipe_is_default(void) {
 
 /* ---- sockets ---- */
 
-int skct_wait_readable(skc_socket_t s, int timeout_ms) {
+/* Wait for readability (or hang-up, or an error), or writability. */
+static int skct__wait(skc_socket_t s, int writable, int timeout_ms) {
 #ifdef _WIN32
   /* WSAPoll accepts only POLLRDNORM/POLLRDBAND/POLLWRNORM in events; it
    * reports POLLHUP and POLLERR in revents on its own. */
   WSAPOLLFD pfd;
   pfd.fd = (SOCKET)s;
-  pfd.events = POLLRDNORM;
+  pfd.events = writable ? POLLWRNORM : POLLRDNORM;
   pfd.revents = 0;
   return WSAPoll(&pfd, 1, timeout_ms) > 0;
 #else
   struct pollfd pfd;
   int rc;
   pfd.fd = s;
-  pfd.events = POLLIN;
+  pfd.events = writable ? POLLOUT : POLLIN;
   pfd.revents = 0;
   do {
     rc = poll(&pfd, 1, timeout_ms);
   } while (rc < 0 && errno == EINTR);
   return rc > 0;
 #endif
+}
+
+int skct_wait_readable(skc_socket_t s, int timeout_ms) {
+  return skct__wait(s, 0, timeout_ms);
 }
 
 long skct_bytes_queued(skc_socket_t s) {
@@ -197,7 +202,7 @@ skc_socket_t skct_tcp_socket(void) {
   return skc_tcp_socket(SKC_FAMILY_IPV4, 0, &s) == 0 ? s : SKC_INVALID_SOCKET;
 }
 
-static skc_endpoint skct__loopback(unsigned short port) {
+skc_endpoint skct_loopback(unsigned short port) {
   skc_endpoint at;
   memset(&at, 0, sizeof at);
   at.family = SKC_FAMILY_IPV4;
@@ -258,7 +263,7 @@ static int skct__bind_listen_plain(skc_socket_t s, const skc_endpoint *at) {
 }
 
 skc_socket_t skct_listen(unsigned short *port) {
-  return skct__listen(skct__loopback(0), 16, port);
+  return skct__listen(skct_loopback(0), 16, port);
 }
 
 skc_socket_t skct_accept(skc_socket_t listener) {
@@ -281,7 +286,7 @@ static skc_socket_t skct__connect(skc_endpoint to) {
 }
 
 skc_socket_t skct_connect(unsigned short port) {
-  return skct__connect(skct__loopback(port));
+  return skct__connect(skct_loopback(port));
 }
 
 skc_socket_t skct_duplicate(skc_socket_t s) {
@@ -494,28 +499,8 @@ int skct_sigpipe_end(void) {
 }
 
 const char *skct_native_name(int native) {
-#ifdef _WIN32
-  switch (native) {
-#define SKCT_NAME(code) case code: return #code;
-    SKCT_NAME(WSAEINTR) SKCT_NAME(WSAEBADF) SKCT_NAME(WSAEACCES)
-    SKCT_NAME(WSAEFAULT) SKCT_NAME(WSAEINVAL) SKCT_NAME(WSAEMFILE)
-    SKCT_NAME(WSAEWOULDBLOCK) SKCT_NAME(WSAEINPROGRESS) SKCT_NAME(WSAEALREADY)
-    SKCT_NAME(WSAENOTSOCK) SKCT_NAME(WSAEMSGSIZE) SKCT_NAME(WSAENOPROTOOPT)
-    SKCT_NAME(WSAEOPNOTSUPP) SKCT_NAME(WSAEADDRINUSE) SKCT_NAME(WSAEADDRNOTAVAIL)
-    SKCT_NAME(WSAENETDOWN) SKCT_NAME(WSAENETUNREACH) SKCT_NAME(WSAENETRESET)
-    SKCT_NAME(WSAECONNABORTED) SKCT_NAME(WSAECONNRESET) SKCT_NAME(WSAENOBUFS)
-    SKCT_NAME(WSAEISCONN) SKCT_NAME(WSAENOTCONN) SKCT_NAME(WSAESHUTDOWN)
-    SKCT_NAME(WSAETIMEDOUT) SKCT_NAME(WSAECONNREFUSED) SKCT_NAME(WSAEHOSTUNREACH)
-    SKCT_NAME(WSANOTINITIALISED) SKCT_NAME(WSAEDISCON)
-#undef SKCT_NAME
-  default: return "?";
-  }
-#else
-  /* POSIX errno names are the SKC names (EWOULDBLOCK is EAGAIN on Linux
-   * and macOS). */
-  int code = skc_translate_error(native);
-  return code == SKC_EUNKNOWN ? "?" : skc_err_name(code);
-#endif
+  const char *name = skc_native_error_name(native);
+  return name != NULL ? name : "?";
 }
 
 const char *skct_platform(void) {
@@ -601,7 +586,7 @@ unsigned short skct_local_port(skc_socket_t s) {
 }
 
 skc_socket_t skct_listen_many(unsigned short *port) {
-  return skct__listen(skct__loopback(0), 0, port);
+  return skct__listen(skct_loopback(0), 0, port);
 }
 
 long long skct_now_us(void) {
@@ -1045,7 +1030,7 @@ static skc_socket_t skct__listen_quiet(int family, unsigned short *port,
   for (tries = 0; tries < 200; tries++) {
     unsigned short candidate = skct__quiet_port();
     skc_endpoint at = family == SKC_FAMILY_IPV6 ? skct__loopback6(candidate)
-                                                : skct__loopback(candidate);
+                                                : skct_loopback(candidate);
     skc_socket_t s = SKC_INVALID_SOCKET;
     if (reuse) {
       *err = skc_tcp_listen(&at, 16, 0, &s);
@@ -1100,7 +1085,7 @@ skc_socket_t skct_connect6(unsigned short port) {
 }
 
 skc_socket_t skct_listen_at(unsigned short *port, int reuse, int *err) {
-  skc_endpoint at = skct__loopback(*port);
+  skc_endpoint at = skct_loopback(*port);
   skc_socket_t s = SKC_INVALID_SOCKET;
   if (*port == 0)
     return skct__listen_quiet(SKC_FAMILY_IPV4, port, reuse, err);
@@ -1153,7 +1138,7 @@ int skct_wait_exit(skct_child *child, int timeout_ms) {
 
 /* "audit-steal PORT": see skct_steal_status(). */
 static int skct__child_steal(long port) {
-  skc_endpoint at = skct__loopback((unsigned short)port);
+  skc_endpoint at = skct_loopback((unsigned short)port);
   skc_socket_t s;
   int on = 1;
   int err;
@@ -1356,19 +1341,7 @@ int skct_is_inheritable(skc_socket_t s) {
 }
 
 int skct_wait_writable(skc_socket_t s, int timeout_ms) {
-#ifdef _WIN32
-  WSAPOLLFD p;
-  p.fd = (SOCKET)s;
-  p.events = POLLWRNORM;
-  p.revents = 0;
-  return WSAPoll(&p, 1, timeout_ms) > 0;
-#else
-  struct pollfd p;
-  p.fd = s;
-  p.events = POLLOUT;
-  p.revents = 0;
-  return poll(&p, 1, timeout_ms) > 0;
-#endif
+  return skct__wait(s, 1, timeout_ms);
 }
 
 #ifndef _WIN32

@@ -240,6 +240,9 @@ unsigned short skct_peer_port(skc_socket_t s);
 
 /* ==== connections (test_connection.c and the C/A scenarios) ==== */
 
+/* 127.0.0.1:port. */
+skc_endpoint skct_loopback(unsigned short port);
+
 /* 1 when child processes would inherit the handle (no FD_CLOEXEC /
  * HANDLE_FLAG_INHERIT set), 0 when not, -1 when it cannot be read. */
 int skct_is_inheritable(skc_socket_t s);

@@ -13,14 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* 127.0.0.1:0 */
-static skc_endpoint loopback4(unsigned short port) {
-  skc_endpoint e;
-  assert_int_equal(skc_endpoint_parse("127.0.0.1:0", &e), 0);
-  e.port = port;
-  return e;
-}
-
 static void parse_and_format_round_trip(void **state) {
   static const char *const texts[] = {
       "127.0.0.1:80",    "0.0.0.0:0",        "255.255.255.255:65535",
@@ -83,7 +75,7 @@ static void parse_rejects_malformed_text(void **state) {
 
 /* listen, connect, accept, endpoints: one connection's whole life. */
 static void listen_connect_accept(void **state) {
-  skc_endpoint at = loopback4(0), local, peer, accepted_peer, client_local;
+  skc_endpoint at = skct_loopback(0), local, peer, accepted_peer, client_local;
   skc_socket_t listener, client, server;
   char buf[8];
   (void)state;
@@ -146,7 +138,7 @@ static void listen_ipv6(void **state) {
 /* The port of a closed listener is free again at once; a listening one
  * is not. */
 static void listen_on_a_port_in_use(void **state) {
-  skc_endpoint at = loopback4(0), local;
+  skc_endpoint at = skct_loopback(0), local;
   skc_socket_t a, b = SKC_INVALID_SOCKET;
   (void)state;
   assert_int_equal(skc_tcp_listen(&at, 1, 0, &a), 0);
@@ -161,7 +153,7 @@ static void listen_on_a_port_in_use(void **state) {
 /* A non-blocking connect: SKC_EINPROGRESS on every OS, again on a repeat,
  * then the result from skc_socket_error(). */
 static void nonblocking_connect(void **state) {
-  skc_endpoint at = loopback4(0), local;
+  skc_endpoint at = skct_loopback(0), local;
   skc_socket_t listener, client, server;
   int err, i;
   (void)state;
@@ -203,7 +195,7 @@ static void nonblocking_connect(void **state) {
  * non-blocking listener (macOS and Windows would copy the listener's
  * mode). */
 static void accepted_socket_mode_follows_flags(void **state) {
-  skc_endpoint at = loopback4(0), local;
+  skc_endpoint at = skct_loopback(0), local;
   skc_socket_t listener, client, server = SKC_INVALID_SOCKET;
   int err = SKC_EAGAIN, i;
   char c;
@@ -234,7 +226,7 @@ static void accepted_socket_mode_follows_flags(void **state) {
 /* The accepted end is non-inheritable: a child started with inherited
  * handles does not keep the connection open. */
 static void accepted_end_not_inherited_by_children(void **state) {
-  skc_endpoint at = loopback4(0), local;
+  skc_endpoint at = skct_loopback(0), local;
   skc_socket_t listener, client, server;
   skct_child child;
   (void)state;

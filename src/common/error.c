@@ -112,3 +112,7 @@ int skc_format_error(int err, int native, char *buf, size_t size) {
 }
 
 int skc_native_error(void) { return skc__plat_get_native_error(); }
+
+const char *skc_native_error_name(int native) {
+  return skc__plat_native_name(native);
+}

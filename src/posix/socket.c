@@ -148,6 +148,15 @@ static int skc__fail_closing(int s) {
 }
 #endif
 
+#if defined(SO_NOSIGPIPE)
+/* macOS: a plain send() on a socket made by sockclose raises no SIGPIPE
+ * either. */
+static int skc__no_sigpipe(int s) {
+  int on = 1;
+  return setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+}
+#endif
+
 int skc__plat_set_nonblocking(skc_socket_t s, int on) {
   int type = 0;
   socklen_t len = sizeof type;
@@ -181,12 +190,8 @@ int skc__plat_tcp_socket(int family, int nonblock, skc_socket_t *out) {
     return skc__fail_closing(s);
 #endif
 #if defined(SO_NOSIGPIPE)
-  {
-    /* macOS: a plain send() on this socket raises no SIGPIPE either. */
-    int on = 1;
-    if (setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) != 0)
-      return skc__fail_closing(s);
-  }
+  if (skc__no_sigpipe(s) != 0)
+    return skc__fail_closing(s);
 #endif
   *out = s;
   return 0;
@@ -322,11 +327,8 @@ int skc__plat_accept(skc_socket_t listener, int nonblock, skc_socket_t *out,
     return skc__fail_closing(s);
 #endif
 #if defined(SO_NOSIGPIPE)
-  {
-    int on = 1;
-    if (setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) != 0)
-      return skc__fail_closing(s);
-  }
+  if (skc__no_sigpipe(s) != 0)
+    return skc__fail_closing(s);
 #endif
   skc__endpoint_from(&ss, peer);
   *out = s;

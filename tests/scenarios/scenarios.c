@@ -560,22 +560,12 @@ static const char *skcs__needs_descriptor_limit(void) {
   return NULL;
 }
 
-static skc_endpoint skcs__loopback(unsigned short port) {
-  skc_endpoint e;
-  memset(&e, 0, sizeof e);
-  e.family = SKC_FAMILY_IPV4;
-  e.address[0] = 127;
-  e.address[3] = 1;
-  e.port = port;
-  return e;
-}
-
 /* C1: nothing listens on the port (a listener was there and closed). A
  * blocking connect, then a non-blocking one and its result read back
  * from the socket (SO_ERROR). */
 static void c1_connect_refused(skcs_run *r) {
   skc_socket_t listener = SKC_INVALID_SOCKET, s = SKC_INVALID_SOCKET;
-  skc_endpoint to = skcs__loopback(0);
+  skc_endpoint to = skct_loopback(0);
   int result;
   SKCS_REQUIRE(r, skc_tcp_listen(&to, 1, 0, &listener) == 0, "listen");
   SKCS_REQUIRE(r, skc_local_endpoint(listener, &to) == 0, "port");
@@ -608,7 +598,7 @@ static void c2_no_ephemeral_port(skcs_run *r) {
   skc_socket_t listener = SKC_INVALID_SOCKET;
   skc_socket_t c[3] = {SKC_INVALID_SOCKET, SKC_INVALID_SOCKET,
                        SKC_INVALID_SOCKET};
-  skc_endpoint to = skcs__loopback(0);
+  skc_endpoint to = skct_loopback(0);
   int i;
   SKCS_REQUIRE(r, skc_tcp_listen(&to, 8, 0, &listener) == 0, "listen");
   SKCS_REQUIRE(r, skc_local_endpoint(listener, &to) == 0, "port");
@@ -664,7 +654,7 @@ static int skcs__accept_which(skcs_run *r, skc_socket_t listener,
 static void a1_reset_before_accept(skcs_run *r) {
   skc_socket_t listener = SKC_INVALID_SOCKET, dead = SKC_INVALID_SOCKET,
                live = SKC_INVALID_SOCKET;
-  skc_endpoint at = skcs__loopback(0), end;
+  skc_endpoint at = skct_loopback(0), end;
   unsigned short reset_port, live_port;
   int tries;
   SKCS_REQUIRE(r, skc_tcp_listen(&at, 8, 0, &listener) == 0, "listen");
@@ -700,7 +690,7 @@ cleanup:
  * free, the same listener accepts it. */
 static void a2_descriptor_limit_at_accept(skcs_run *r) {
   skc_socket_t listener = SKC_INVALID_SOCKET, client = SKC_INVALID_SOCKET;
-  skc_endpoint at = skcs__loopback(0), end;
+  skc_endpoint at = skct_loopback(0), end;
   skct_exhaustion full;
   int exhausted = 0;
   SKCS_REQUIRE(r, skc_tcp_listen(&at, 8, 0, &listener) == 0, "listen");
