@@ -310,8 +310,10 @@ SKC_EXTERN ptrdiff_t skc_recv(skc_socket_t s, void *buf, size_t len);
  * Windows has no TCP `socketpair()`; this listens on an OS-assigned port of
  * 127.0.0.1, connects, accepts, checks that the accepted connection is the
  * one it made (another local process could have connected first), and
- * closes the listener. Both handles are blocking and not inheritable by
- * child processes.
+ * closes the listener, with skc_tcp_listen(), skc_connect() and
+ * skc_accept(). Both handles are blocking and not inheritable by child
+ * processes (the accepted one too, which Windows' accept would otherwise
+ * make inheritable when the listener is).
  *
  * @param pair receives the two ends; set to `SKC_INVALID_SOCKET` on failure.
  * @return 0, `SKC_EFAULT` when `pair` is NULL, or the `SKC_E*` code of the
@@ -876,7 +878,8 @@ SKC_EXTERN int skc_tcp_listen(const skc_endpoint *at, int backlog, int flags,
  * with ECONNRESET, the next returns 0 as if the peer had closed in
  * order). Linux also reports some network errors of the new connection
  * from accept itself (ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN, ENONET,
- * EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH; accept(2)). skc_accept() handles
+ * EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH; accept(2)), and Wine 8 fails
+ * with WSAENOTCONN (measured). skc_accept() handles
  * all of these alike: the dead connection is closed and skipped, and the
  * call goes on to the next one (a blocking listener waits for it, a
  * non-blocking one returns `SKC_EAGAIN` when there is none).

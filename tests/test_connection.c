@@ -370,6 +370,13 @@ static void format_error_keeps_the_native_code(void **state) {
                    SKC_ENOBUFS);
   assert_string_equal(small, "connect");
   assert_int_equal(skc_format_error(SKC_ECONNRESET, 0, NULL, 10), SKC_EFAULT);
+#ifdef _WIN32
+  assert_string_equal(skc_native_error_name(WSAECONNRESET), "WSAECONNRESET");
+#else
+  assert_string_equal(skc_native_error_name(ECONNRESET), "ECONNRESET");
+#endif
+  assert_null(skc_native_error_name(12345));
+  assert_null(skc_native_error_name(0));
 }
 
 int main(int argc, char **argv) {
