@@ -61,7 +61,7 @@ int skc__plat_translate_errno(int crt_errno) {
   case ENOSR: return SKC_ENOSR;
   case ENOTCONN: return SKC_ENOTCONN;
   case ENOTSOCK: return SKC_ENOTSOCK;
-  case ENOTSUP: return SKC_ENOTSUP;
+  case ENOTSUP:
   case EOPNOTSUPP: return SKC_ENOTSUP;
   case EOVERFLOW: return SKC_EOVERFLOW;
   case EPROTO: return SKC_EPROTO;

@@ -238,7 +238,13 @@ ptrdiff_t skc__plat_sendv(skc_socket_t s, const skc_buf *bufs, size_t count) {
   DWORD sent = 0;
   size_t i;
   for (i = 0; i < count; i++) {
-    wsabufs[i].buf = (char *)(ULONG_PTR)bufs[i].base; /* WSASend only reads */
+    /* WSABUF has no const member; WSASend only reads the bytes. */
+    union {
+      const void *in;
+      char *out;
+    } base;
+    base.in = bufs[i].base;
+    wsabufs[i].buf = base.out;
     wsabufs[i].len = (ULONG)bufs[i].len;
   }
   if (WSASend((SOCKET)s, wsabufs, (DWORD)count, &sent, 0, NULL, NULL) != 0)
