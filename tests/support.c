@@ -1486,3 +1486,13 @@ void skct_restore_descriptors(skct_exhaustion *e) {
   (void)e;
 #endif
 }
+
+int skct_under_valgrind(void) {
+#ifdef _WIN32
+  return 0;
+#else
+  /* valgrind preloads its vgpreload_*.so into the program it runs. */
+  const char *preload = getenv("LD_PRELOAD");
+  return preload != NULL && strstr(preload, "vgpreload") != NULL;
+#endif
+}

@@ -274,4 +274,7 @@ void skct_release_descriptor(skct_exhaustion *e);
 /* Close them all and restore the limit. */
 void skct_restore_descriptors(skct_exhaustion *e);
 
+/* 1 when running under valgrind (its preload library is present). */
+int skct_under_valgrind(void);
+
 #endif
