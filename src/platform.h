@@ -18,6 +18,14 @@
 
 #include <stddef.h>
 
+/* A failure path: kept out of line and out of the way of the success
+ * path, whose few instructions are what every call pays. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SKC__COLD __attribute__((cold, noinline))
+#else
+#define SKC__COLD
+#endif
+
 /* ---- error.c: the native error slot and its translation ---- */
 
 /* The one native-to-SKC table of this platform. 0 maps to 0, a code with
@@ -33,7 +41,7 @@ void skc__plat_set_native_error(int native);
  * SKC_EBADF, SKC_ENOTCONN, SKC_ENOBUFS, SKC_ENOMEM, SKC_ENOTSUP,
  * SKC_ETIMEDOUT, SKC_ECANCELED, SKC_EBUSY), and
  * return err unchanged. */
-int skc__plat_reject(int err);
+SKC__COLD int skc__plat_reject(int err);
 
 /* ---- init.c: library start-up ---- */
 
@@ -45,7 +53,9 @@ void skc__plat_cleanup(void);
 
 int skc__plat_close(skc_socket_t s);
 
-/* how is SKC_SHUT_RD, SKC_SHUT_WR or SKC_SHUT_RDWR (already validated). */
+/* how is SKC_SHUT_RD, SKC_SHUT_WR or SKC_SHUT_RDWR (already validated),
+ * which equal SHUT_RD/SHUT_WR/SHUT_RDWR and SD_RECEIVE/SD_SEND/SD_BOTH
+ * (each platform checks this at compile time). */
 int skc__plat_shutdown(skc_socket_t s, int how);
 
 /* Set SO_LINGER to {on, 0}, so that the next close sends an RST. */
