@@ -993,8 +993,9 @@ typedef void (*skc_closer_done_fn)(void *user, skc_socket_t s, int result,
  * skc_closer_timeout() and skc_closer_free() belong to one thread at a
  * time; the `done` callbacks run on it.
  *
- * Descriptors: the epoll or kqueue descriptor and an eventfd (Linux) or
- * nothing more (kqueue); a completion port handle on Windows. All are
+ * Descriptors: the epoll descriptor and an eventfd (Linux), the kqueue
+ * descriptor (plus a pipe where kqueue has no `EVFILT_USER`), a pipe
+ * (`poll()` systems); a completion port handle on Windows. All are
  * close-on-exec / not inherited.
  *
  * @param closer receives the new closer.

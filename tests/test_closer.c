@@ -29,6 +29,14 @@ static void record(void *user, skc_socket_t s, int result,
 
 static int is_windows(void) { return strcmp(skct_platform(), "windows") == 0; }
 
+/* Where the closer's handle is its epoll or kqueue descriptor, readable
+ * when a socket is (the header's promise); elsewhere it signals only
+ * adds from other threads. */
+static int handle_watches_sockets(void) {
+  return strcmp(skct_platform(), "linux") == 0 || strcmp(skct_platform(), "macos") == 0 ||
+         strcmp(skct_platform(), "freebsd") == 0;
+}
+
 /* Wine 8 deviation (as in test_bad_input.c): shutdown on a handle that is
  * not a socket fails with WSAEOPNOTSUPP where Windows answers
  * WSAENOTSOCK, so the start sees SKC_ENOTSUP, a failure of the close,
@@ -266,7 +274,7 @@ static void runs_inside_another_loop(void **state) {
   }
   assert_int_equal(outcomes[1].result, 0);
   assert_int_equal(outcomes[2].result, SKC_ETIMEDOUT);
-  if (!is_windows())
+  if (handle_watches_sockets())
     assert_true(woke_by_handle);
   assert_int_equal(skc_closer_timeout(closer), -1);
   if (!is_windows())
