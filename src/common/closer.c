@@ -50,7 +50,8 @@ struct skc_closer {
   skc__plat_waiter *waiter;
   unsigned long long keys[SKC__CLOSER_BATCH];
   int running;        /* inside skc_closer_run() */
-  int waiting;        /* skc_closer_run() is waiting: an add wakes it */
+  int waiting;        /* skc_closer_run() is waiting ... */
+  long long wait_until_us; /* ... until then: an add due earlier wakes it */
   int freeing;        /* inside skc_closer_free() */
   int free_requested; /* skc_closer_free() was called by a callback of run */
 };
@@ -224,8 +225,10 @@ int skc_closer_add(skc_closer *closer, skc_socket_t s, int timeout_ms,
   e->heap_index = closer->count++;
   skc__closer_sift_up(closer, e->heap_index);
   /* A run waiting on another thread computed its time-out without this
-   * socket. */
-  if (closer->waiting)
+   * socket: wake it if the socket is due before that wait ends. (Input
+   * on the socket wakes it anyway: the socket is watched.) Most adds have
+   * a deadline later than the wait's end and cost no wake-up. */
+  if (closer->waiting && e->due_us < closer->wait_until_us)
     (void)skc__plat_waiter_wake(closer->waiter);
   skc__plat_waiter_unlock(closer->waiter);
   return 0;
@@ -358,6 +361,7 @@ int skc_closer_run(skc_closer *closer, int wait_ms) {
         timeout = (int)until_ms;
     }
     closer->waiting = 1;
+    closer->wait_until_us = timeout < 0 ? LLONG_MAX : now + (long long)timeout * 1000LL;
     skc__plat_waiter_unlock(closer->waiter);
     n = skc__plat_waiter_wait(closer->waiter, closer->keys, SKC__CLOSER_BATCH,
                               timeout);
