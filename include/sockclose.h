@@ -498,16 +498,21 @@ SKC_EXTERN int skc_peer_closed(skc_socket_t s);
  * TIME_WAIT connections of an old listener count only when that one had it
  * too.
  *
- * On Windows, `SO_REUSEADDR` would let any other process bind the same
- * port and steal its connections, so this sets `SO_EXCLUSIVEADDRUSE`
- * instead: no other socket can bind the port while this one holds it
- * (Windows never refused a rebind over TIME_WAIT in the first place).
- * Microsoft documents that a port bound exclusively may stay unavailable
- * while connections accepted by the previous listener are still active.
+ * On Windows, `SO_REUSEADDR` would let other programs bind the same
+ * port and take its connections, and a bind without options already
+ * ignores TIME_WAIT, so this clears `SO_REUSEADDR` instead: since Windows
+ * Server 2003 a second socket can bind a port in use only when the first
+ * one set it, and is refused with `WSAEACCES` (`SKC_EACCES`) otherwise.
+ * `SO_EXCLUSIVEADDRUSE` is not used: Microsoft documents that a port bound
+ * exclusively may stay unavailable while connections of the previous
+ * listener are not yet inactive, which would break the restart. One case
+ * stays open on Windows: a program of the same user that binds a specific
+ * address of the port while this socket is bound to the wildcard address
+ * takes that address's connections. (Decided from Microsoft's
+ * documentation; checked under Wine, not yet on Windows.)
  *
- * @return 0; `SKC_EBADF` when `s` is not an open socket; `SKC_EINVAL` when
- *         the OS refuses the option (Windows: `s` is already bound);
- *         another `SKC_E*` code.
+ * @return 0; `SKC_EBADF` when `s` is not an open socket; another `SKC_E*`
+ *         code.
  */
 SKC_EXTERN int skc_listen_reuse(skc_socket_t s);
 
@@ -618,7 +623,11 @@ typedef struct skc_audit_options {
  * /proc/PID/fd. Windows: `GetExtendedTcpTable()` for AF_INET and
  * AF_INET6 (`TCP_TABLE_OWNER_PID_ALL` when owners are asked for, the
  * basic tables otherwise); owner names from the process image. macOS:
- * libproc, which sees only sockets that a process holds (no TIME_WAIT).
+ * the kernel's table as netstat reads it (the `net.inet.tcp.pcblist_n`
+ * sysctl, with TIME_WAIT and the connections no process holds), owners
+ * from libproc (`proc_pidfdinfo`): a TIME_WAIT row has pid 0, a row no
+ * visible process holds -1. (The macOS code has not run on macOS yet: see
+ * the README.)
  *
  * The list is not an atomic snapshot: no OS offers one. A connection that
  * changes state during the call is listed in one of its states; on a

@@ -101,8 +101,9 @@ int skc__plat_loopback_accept(skc_socket_t listener, skc_socket_t *server,
  * below), or SKC_ENOTSUP when the OS cannot tell or s is not TCP. */
 int skc__plat_tcp_state(skc_socket_t s);
 
-/* Set the option that lets a restarted listener bind over TIME_WAIT
- * without allowing port stealing: SO_REUSEADDR / SO_EXCLUSIVEADDRUSE. */
+/* Prepare s so that a restarted listener binds over TIME_WAIT without
+ * allowing port stealing: POSIX sets SO_REUSEADDR, Windows clears it
+ * (src/win32/tcp_state.c gives the evidence). */
 int skc__plat_listen_reuse(skc_socket_t s);
 
 /* What the leak check and the table lookup need to know of one socket. */
