@@ -113,9 +113,9 @@ int skc__plat_waiter_reserve(skc__plat_waiter *waiter, size_t slots) {
   size_t i;
   if (slots <= waiter->slots)
     return 0;
-  if (slots > (size_t)-1 / sizeof *grown)
+  if (slots > (size_t)-1 / sizeof(struct skc__win_watch *))
     return skc__plat_reject(SKC_ENOMEM);
-  grown = realloc(waiter->watches, slots * sizeof *grown);
+  grown = realloc(waiter->watches, slots * sizeof(struct skc__win_watch *));
   if (grown == NULL)
     return skc__plat_reject(SKC_ENOMEM);
   for (i = waiter->slots; i < slots; i++)
