@@ -80,6 +80,36 @@ static void stale_and_non_socket_handles_end_in_one_round(void **state) {
   skct_release_not_a_socket(not_socket);
 }
 
+/* A socket the closer cannot watch: on Windows one made without
+ * WSA_FLAG_OVERLAPPED, on which the closer's zero-byte overlapped receive
+ * would block. The add returns at once, and the close still ends in
+ * order, at its deadline (where the FIN that came meanwhile is read). On
+ * POSIX the pair is ordinary and the FIN ends it at once. */
+static void synchronous_socket_ends_at_its_deadline(void **state) {
+  skc_closer *closer = NULL;
+  skc_socket_t pair[2];
+  struct outcome outcome;
+  long long started, added, ended;
+  (void)state;
+  memset(&outcome, 0, sizeof outcome);
+  assert_int_equal(skct_tcp_pair_synchronous(pair), 0);
+  assert_int_equal(skc_closer_new(&closer), 0);
+  started = skct_now_us();
+  assert_int_equal(skc_closer_add(closer, pair[0], 1000, record, &outcome), 0);
+  added = skct_now_us();
+  assert_true(added - started < 500 * 1000LL);
+  assert_int_equal(skc_close(pair[1]), 0);
+  assert_int_equal(skc_closer_run(closer, -1), 0);
+  ended = skct_now_us();
+  assert_int_equal(outcome.calls, 1);
+  assert_int_equal(outcome.result, 0);
+  if (is_windows())
+    assert_true(ended - started >= 1000 * 1000LL);
+  else
+    assert_true(ended - started < 1000 * 1000LL);
+  skc_closer_free(closer);
+}
+
 /* ---- adding from another thread ---- */
 
 struct cross {
@@ -287,6 +317,7 @@ static void runs_inside_another_loop(void **state) {
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(stale_and_non_socket_handles_end_in_one_round),
+      cmocka_unit_test(synchronous_socket_ends_at_its_deadline),
       cmocka_unit_test(add_from_another_thread_wakes_run),
       cmocka_unit_test(adds_from_two_threads_while_running),
       cmocka_unit_test(runs_inside_another_loop),

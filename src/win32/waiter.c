@@ -149,10 +149,38 @@ static int skc__waiter_post(skc__plat_waiter *w, skc_socket_t s,
   return 0;
 }
 
+/* Was s made for synchronous I/O (WSASocket without WSA_FLAG_OVERLAPPED)?
+ * WSARecv ignores lpOverlapped on such a socket and blocks ("For
+ * nonoverlapped sockets, the lpOverlapped and lpCompletionRoutine
+ * parameters are ignored", WSARecv documentation), which would stop the
+ * adding thread until the peer sends. The handle's mode says it:
+ * FILE_SYNCHRONOUS_IO_ALERT (0x10) or FILE_SYNCHRONOUS_IO_NONALERT (0x20)
+ * from NtQueryInformationFile(FileModeInformation = 16); measured under
+ * Wine 8: 0x20 for WSASocket(..., 0), 0 for socket(). Looked up at run
+ * time so that the library imports nothing from ntdll. */
+static int skc__is_synchronous(skc_socket_t s) {
+  typedef LONG(WINAPI * query_fn)(HANDLE, void *, void *, ULONG, int);
+  struct {
+    LONG_PTR status;
+    ULONG_PTR information;
+  } io_status;
+  ULONG mode = 0;
+  HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  query_fn query;
+  if (ntdll == NULL)
+    return 0;
+  query = (query_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryInformationFile");
+  if (query == NULL || query((HANDLE)s, &io_status, &mode, sizeof mode, 16) != 0)
+    return 0;
+  return (mode & 0x30) != 0;
+}
+
 int skc__plat_waiter_watch(skc__plat_waiter *waiter, skc_socket_t s,
                            unsigned long long key) {
   struct skc__win_watch *watch;
   int err;
+  if (skc__is_synchronous(s))
+    return skc__plat_reject(SKC_ENOTSUP);
   /* Fails for a handle that is not open (ERROR_INVALID_HANDLE) and for
    * one already bound to another port (ERROR_INVALID_PARAMETER): a
    * handle stays bound to its port until it is closed
