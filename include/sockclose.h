@@ -274,7 +274,14 @@ SKC_EXTERN int skc_abort(skc_socket_t s);
  *    report EPIPE here, Windows WSAESHUTDOWN.
  *  - `SKC_ECONNRESET`: the connection is gone: the peer reset it, or it
  *    closed and answered our data with an RST. Linux reports EPIPE or
- *    ECONNRESET, Windows WSAECONNRESET or WSAECONNABORTED.
+ *    ECONNRESET, Windows WSAECONNRESET or WSAECONNABORTED. Every later
+ *    skc_send() and skc_recv() on a gone connection (reset, or dead after
+ *    `SKC_ETIMEDOUT`) reports it again.
+ *  - `SKC_ETIMEDOUT`: the connection is dead: keepalive probes or
+ *    retransmissions went unanswered (see skc_set_keepalive()). Linux's
+ *    EHOSTUNREACH, ENETUNREACH and EHOSTDOWN in this place, and Windows'
+ *    WSAENETRESET, are reported as this code (a connection attempt that
+ *    failed, reported by a later call, keeps its unreachable code).
  *  - `SKC_EAGAIN`: a non-blocking socket's send buffer is full.
  *  - `SKC_EFAULT`: `buf` is NULL while `len` is not 0 (no system call).
  *  - `SKC_EBADF`: `s` is not an open socket.
@@ -293,7 +300,19 @@ SKC_EXTERN ptrdiff_t skc_send(skc_socket_t s, const void *buf, size_t len);
  *         deliver, which Windows reports as WSAESHUTDOWN); or:
  *  - `SKC_ECONNRESET`: the peer reset the connection (RST), also when it
  *    closed with our data unread. Windows' WSAECONNABORTED is reported as
- *    this code too.
+ *    this code too. It stays: every later skc_recv() and skc_send() on
+ *    the connection reports it again, never 0 (POSIX kernels return 0
+ *    after reporting a reset once; sockclose then asks the TCP state, on
+ *    that path only). Exception, Linux: once anything was received on
+ *    the connection, a reset reported once leaves nothing that tells it
+ *    from the peer's FIN, and later receives return 0 (scenario P3); a
+ *    connection that died of unanswered probes or retransmissions is
+ *    still recognised. A reset that follows the peer's FIN does not undo
+ *    that end of stream: receives keep returning 0. macOS and FreeBSD:
+ *    not done yet (not run here); their kernels return 0 after the first
+ *    report, and so does skc_recv() there.
+ *  - `SKC_ETIMEDOUT`: the connection is dead (keepalive or user timeout,
+ *    see skc_set_keepalive()); later calls report `SKC_ECONNRESET`.
  *  - `SKC_EAGAIN`: a non-blocking socket has nothing to read.
  *  - `SKC_EINVAL`: `len` is 0 (a 0 result would be mistaken for end of
  *    stream; no system call is made).
@@ -369,8 +388,13 @@ SKC_EXTERN const char *skc_err_name(int err);
 SKC_EXTERN const char *skc_strerror(int err);
 
 /**
- * @brief Does this code mean the connection is gone? True for
- * `SKC_ECONNRESET`, `SKC_ECONNABORTED`, `SKC_EPIPE` and `SKC_ENETRESET`.
+ * @brief Does this code mean the connection is gone? True for every code
+ * a reset or dead connection reports on any OS: `SKC_ECONNRESET`,
+ * `SKC_ECONNABORTED`, `SKC_EPIPE`, `SKC_ENETRESET`, `SKC_ETIMEDOUT`, and
+ * the ICMP errors Linux reports for a dead connection in place of
+ * ETIMEDOUT (`SKC_EHOSTUNREACH`, `SKC_ENETUNREACH`, `SKC_EHOSTDOWN`, as
+ * skc_translate_error() gives them; skc_send() and skc_recv() report
+ * `SKC_ETIMEDOUT` instead).
  * @return 1 or 0.
  */
 SKC_EXTERN int skc_is_connection_gone(int err);
@@ -1066,6 +1090,146 @@ SKC_EXTERN const char *skc_native_error_name(int native);
 /**@}*/
 
 /* ======================================================================
+ * Dead-peer detection
+ * ====================================================================== */
+
+/** @name Dead-peer detection
+ *
+ * A peer that vanishes without a word (its machine is gone, a cable is
+ * pulled, a NAT entry is dropped) sends neither FIN nor RST: a connection
+ * that only waits for input then waits for ever, and one that sends only
+ * fills its queue. Two kernel mechanisms notice it, and sockclose sets
+ * each with one call on every OS:
+ * - keepalive (skc_set_keepalive()): after a silence, the kernel sends
+ *   probes; when `count` of them go unanswered, the connection is dead.
+ *   This covers an idle connection.
+ * - the user timeout (skc_set_user_timeout()): how long sent data may
+ *   stay unacknowledged. This covers a connection that is sending.
+ *
+ * A connection found dead this way ends with `SKC_ETIMEDOUT` on the first
+ * skc_recv() or skc_send() that notices it, on every OS, also where the
+ * kernel reports an ICMP error it received meanwhile (Linux reports
+ * EHOSTUNREACH or ENETUNREACH then; Windows WSAENETRESET or
+ * WSAECONNABORTED), and every later call reports `SKC_ECONNRESET`, as for a
+ * reset. skc_get_dead_peer_settings() reads back what is in force.
+ */
+/**@{*/
+
+/** What skc_get_dead_peer_settings() found in force on a socket. A field
+ * the OS cannot report holds -1. */
+typedef struct skc_dead_peer_settings {
+  /** 1 when keepalive is on (`SO_KEEPALIVE`), 0 when off. */
+  int keepalive;
+  /** Milliseconds of silence before the first probe, as the OS holds it
+   * (whole seconds on Linux, macOS, FreeBSD and Windows 10 1709 and
+   * later). */
+  int idle_ms;
+  /** Milliseconds between probes. */
+  int interval_ms;
+  /** Unanswered probes after which the connection is dead. */
+  int count;
+  /** The user timeout in milliseconds; 0 when the OS default is in force. */
+  int user_timeout_ms;
+  /**
+   * The longest time, in milliseconds, from the last segment received on
+   * an idle connection until the kernel declares the silent peer dead:
+   * `idle_ms + interval_ms * count`. On Linux, a user timeout replaces the
+   * count (tcp(7), `TCP_USER_TIMEOUT`): the first probe time at or after
+   * the user timeout, and at least one probe. -1 when keepalive is off or
+   * a part is unknown.
+   */
+  long long idle_detect_ms;
+  /**
+   * The longest time, in milliseconds, that sent data may stay
+   * unacknowledged before the connection is declared dead: the user
+   * timeout. -1 when the OS default is in force (Linux: about 15 minutes
+   * with `tcp_retries2` = 15; Windows: about 21 seconds with
+   * `TcpMaxDataRetransmissions` = 5; documentation-derived) or unknown.
+   */
+  long long unacked_detect_ms;
+} skc_dead_peer_settings;
+
+/**
+ * @brief Turn keepalive on with the given timing, or off.
+ *
+ * Linux and FreeBSD: `SO_KEEPALIVE`, `TCP_KEEPIDLE`, `TCP_KEEPINTVL`,
+ * `TCP_KEEPCNT` (whole seconds). macOS: `TCP_KEEPALIVE` for the idle
+ * time, `TCP_KEEPINTVL`, `TCP_KEEPCNT`. Windows 10 1709 and later:
+ * `TCP_KEEPIDLE` and `TCP_KEEPINTVL` (whole seconds) and `TCP_KEEPCNT`
+ * (1703 and later). Where `TCP_KEEPINTVL` is missing, `SIO_KEEPALIVE_VALS`
+ * sets both times in milliseconds (sockclose never sets `TCP_KEEPIDLE`
+ * there: before 1709 the same option number read its value in
+ * milliseconds). Where `TCP_KEEPCNT` is missing, the count is fixed at 10.
+ *
+ * Rounding: where the OS takes whole seconds, each time is rounded up to
+ * the next second (1 ms becomes 1 s, never 0). Read the times in force
+ * back with skc_get_dead_peer_settings().
+ *
+ * @param s a TCP socket, connected or not (listeners pass the setting on
+ *        to accepted sockets on Linux and Windows).
+ * @param idle_ms milliseconds of silence before the first probe; 0 turns
+ *        keepalive off (then `interval_ms` and `count` are ignored).
+ * @param interval_ms milliseconds between probes (> 0).
+ * @param count unanswered probes after which the connection is dead (> 0).
+ * @return 0, with every part applied; or:
+ *  - `SKC_EINVAL`: a negative value, `interval_ms` or `count` 0 while
+ *    `idle_ms` is not, or a value the OS refuses (Linux: more than 32767 s
+ *    or 127 probes). Nothing is changed when the check is sockclose's own;
+ *    a value the OS refuses may leave the earlier parts applied.
+ *  - `SKC_ENOTSUP`: `count` is not 10 where the OS cannot set the count
+ *    (Windows before 10 1703). Nothing is changed.
+ *  - `SKC_EBADF`: `s` is not an open socket.
+ *  - `SKC_ENOPROTOOPT`: `s` is not a TCP socket.
+ *  - another `SKC_E*` code.
+ */
+SKC_EXTERN int skc_set_keepalive(skc_socket_t s, int idle_ms, int interval_ms,
+                                 int count);
+
+/**
+ * @brief Limit how long sent data may stay unacknowledged before the
+ * connection is declared dead.
+ *
+ * Linux: `TCP_USER_TIMEOUT` (milliseconds). Windows: `TCP_MAXRTMS`
+ * (milliseconds), or `TCP_MAXRT` (whole seconds, rounded up) where it is
+ * missing; this also bounds connection attempts. macOS:
+ * `TCP_RXT_CONNDROPTIME` (whole seconds, rounded up). On Linux the user
+ * timeout also ends a keepalive that has gone unanswered that long.
+ *
+ * @param s a TCP socket.
+ * @param timeout_ms the limit in milliseconds (> 0), or 0 for the OS
+ *        default.
+ * @return 0; or:
+ *  - `SKC_EINVAL`: `timeout_ms` is negative.
+ *  - `SKC_ENOTSUP`: the OS has no such option (FreeBSD and other
+ *    systems; Windows without `TCP_MAXRT`, and Wine 8, which implements
+ *    neither option), or `timeout_ms` is 0 on Windows, which documents no
+ *    value that restores its default. The native error slot holds the
+ *    OS's refusal (for example WSAENOPROTOOPT) where there was one.
+ *  - `SKC_EBADF`: `s` is not an open socket.
+ *  - `SKC_ENOPROTOOPT`: `s` is not a TCP socket.
+ *  - another `SKC_E*` code.
+ */
+SKC_EXTERN int skc_set_user_timeout(skc_socket_t s, int timeout_ms);
+
+/**
+ * @brief Read back the keepalive and user timeout in force on a socket,
+ * and the longest time until a dead peer is noticed, for logging.
+ *
+ * @param s a TCP socket.
+ * @param settings receives the values; -1 in a field the OS cannot
+ *        report. Windows before 10 1709 (and Wine 8) cannot report the
+ *        keepalive times; where it cannot report the count either, the
+ *        count is the fixed 10 that Windows documents.
+ * @return 0; `SKC_EFAULT` when `settings` is NULL; `SKC_EBADF` when `s` is
+ *         not an open socket; `SKC_ENOPROTOOPT` when `s` is not a TCP
+ *         socket; another `SKC_E*` code. On failure `*settings` holds -1
+ *         in every field.
+ */
+SKC_EXTERN int skc_get_dead_peer_settings(skc_socket_t s,
+                                          skc_dead_peer_settings *settings);
+/**@}*/
+
+/* ======================================================================
  * Graceful close
  * ====================================================================== */
 
@@ -1088,7 +1252,8 @@ SKC_EXTERN const char *skc_native_error_name(int native);
  *   and skc_graceful_finish() run it from an event loop (epoll, kqueue,
  *   IOCP, libuv, libevent) without blocking and without threads;
  * - skc_closer_new(), skc_closer_add(), skc_closer_run() and
- *   skc_closer_free() linger many sockets at once in one poll set.
+ *   skc_closer_free() linger many sockets at once (epoll, kqueue, IOCP);
+ *   skc_closer_handle() and skc_closer_timeout() run one inside a loop.
  *
  * The outcomes, the same in every form:
  * - 0: the peer closed in order: its FIN arrived, no reset. Everything it
@@ -1171,10 +1336,12 @@ typedef struct skc_graceful_report {
  *  - another `SKC_E*` code when a system call failed (the connection is
  *    aborted and the socket closed).
  *
- * A reset the application has already been told about (an earlier
- * skc_recv() returned `SKC_ECONNRESET`) is not reported again: the close
- * then returns 0. Do not shut the read side down before (`SKC_SHUT_RD`):
- * the end of stream it produces would look like the peer's FIN.
+ * A reset or a death the application has already been told about (an
+ * earlier skc_recv() returned `SKC_ECONNRESET` or `SKC_ETIMEDOUT`) is
+ * reported again as `SKC_ECONNRESET`, never as 0 (on Linux, except for
+ * a reset after data had been received: scenario P3). Do not shut the read side down
+ * before (`SKC_SHUT_RD`): the end of stream it produces would look like
+ * the peer's FIN.
  */
 SKC_EXTERN int skc_close_graceful(skc_socket_t s, int timeout_ms);
 
@@ -1308,27 +1475,47 @@ typedef struct skc_closer skc_closer;
  * @brief Called once for each socket of a closer when its graceful close
  * has ended. The socket is already closed; `s` only identifies it.
  *
- * It may call skc_closer_add() (the new socket is polled from the next
- * round) and skc_closer_free() (the closer is freed once the callbacks
- * due are done); skc_closer_run() returns `SKC_EBUSY` from here.
+ * It runs on the thread in skc_closer_run() (or skc_closer_free()), with
+ * no lock held. It may call skc_closer_add() (the new socket is watched
+ * from the next wait) and skc_closer_free() (the closer is freed once
+ * the callbacks due are done); skc_closer_run() returns `SKC_EBUSY` from
+ * here.
  *
  * @param user the pointer given to skc_closer_add().
  * @param s the socket, now closed.
  * @param result the outcome, as skc_graceful_finish() returns it.
- * @param report the details; valid during the call only.
+ * @param report the details; valid until the callback returns, whatever
+ *        it adds to the closer meanwhile.
  */
 typedef void (*skc_closer_done_fn)(void *user, skc_socket_t s, int result,
                                    const skc_graceful_report *report);
 
 /**
  * @brief Create an empty closer: one thread lingers any number of sockets
- * at once, waiting for all of them in one `poll()` / `WSAPoll()` call.
+ * at once.
  *
- * A closer is not thread-safe: use each one from one thread at a time. It
- * uses no descriptor of its own.
+ * The sockets wait in the OS's scalable mechanism: epoll on Linux, kqueue
+ * on macOS and the BSDs, one I/O completion port with a zero-byte
+ * overlapped receive per socket on Windows (`poll()` on other systems).
+ * A wake-up costs in proportion to the sockets that are ready, and the
+ * deadlines wait in a heap: O(log n) per close, nothing per idle socket.
+ *
+ * Threads: skc_closer_add() may be called from any thread, and wakes a
+ * skc_closer_run() that is waiting on another. skc_closer_run(),
+ * skc_closer_timeout() and skc_closer_free() belong to one thread at a
+ * time; the `done` callbacks run on it.
+ *
+ * Descriptors: the epoll descriptor and an eventfd (Linux), the kqueue
+ * descriptor (plus a pipe where kqueue has no `EVFILT_USER`), a pipe
+ * (`poll()` systems); a completion port handle on Windows. All are
+ * close-on-exec / not inherited.
  *
  * @param closer receives the new closer.
- * @return 0, `SKC_EFAULT` when `closer` is NULL, or `SKC_ENOMEM`.
+ * @return 0, or:
+ *  - `SKC_EFAULT`: `closer` is NULL.
+ *  - `SKC_ENOMEM`: no memory.
+ *  - `SKC_EMFILE`, `SKC_ENFILE`: no descriptor left for the epoll or
+ *    kqueue descriptor (or another code of that call).
  */
 SKC_EXTERN int skc_closer_new(skc_closer **closer);
 
@@ -1338,7 +1525,13 @@ SKC_EXTERN int skc_closer_new(skc_closer **closer);
  *
  * On success the closer owns the socket; the result arrives through
  * `done` during skc_closer_run() or skc_closer_free(). Add each socket
- * once.
+ * once. May be called from any thread (see skc_closer_new()).
+ *
+ * A socket the OS refuses to watch (on Windows one already bound to
+ * another completion port, libuv's for example, or one created without
+ * `WSA_FLAG_OVERLAPPED`; anywhere when the OS is out of memory) still
+ * ends correctly, but only at its deadline, which then tells an orderly
+ * end (0) from a silent peer.
  *
  * @param closer the closer.
  * @param s the connected socket to close.
@@ -1370,10 +1563,57 @@ SKC_EXTERN int skc_closer_add(skc_closer *closer, skc_socket_t s,
  * @return the number of sockets still being closed (0 when none), or:
  *  - `SKC_EFAULT`: `closer` is NULL.
  *  - `SKC_EBUSY`: called from a `done` callback of this closer.
- *  - the code of a failed `poll()` / `WSAPoll()` (for example
- *    `SKC_ENOMEM`); the sockets stay in the closer.
+ *  - the code of a failed wait (`epoll_wait()`, `kevent()`,
+ *    `GetQueuedCompletionStatusEx()`; for example `SKC_ENOMEM`); the
+ *    sockets stay in the closer.
  */
 SKC_EXTERN int skc_closer_run(skc_closer *closer, int wait_ms);
+
+/**
+ * @brief The handle that an event loop watches to run a closer without a
+ * thread of its own: readable when skc_closer_run() has work.
+ *
+ * Linux: the epoll descriptor; macOS and BSD: the kqueue descriptor. Both
+ * can be watched for readability by another epoll, kqueue, `poll()`,
+ * libuv (`uv_poll_init()`) or libevent. Windows: the I/O completion port,
+ * which cannot be watched that way: call skc_closer_run() with 0 from a
+ * timer, or run the closer on a thread. On other systems: a descriptor
+ * that is readable only when skc_closer_add() was called from another
+ * thread; the timer then does the rest.
+ *
+ * Together with skc_closer_timeout():
+ * @code
+ *   skc_socket_t fd;
+ *   skc_closer_handle(closer, &fd);
+ *   // in the loop (here epoll; libuv: uv_poll_start + uv_timer_start):
+ *   struct epoll_event ev = {.events = EPOLLIN};
+ *   epoll_ctl(loop_fd, EPOLL_CTL_ADD, (int)fd, &ev);
+ *   for (;;) {
+ *     int n = epoll_wait(loop_fd, events, 64, skc_closer_timeout(closer));
+ *     // ... the loop's own events ...
+ *     skc_closer_run(closer, 0); // never blocks; calls the done callbacks
+ *   }
+ * @endcode
+ *
+ * @param closer the closer.
+ * @param handle receives the handle; it belongs to the closer (do not
+ *        close it) and stays the same until skc_closer_free().
+ * @return 0, or `SKC_EFAULT` when `closer` or `handle` is NULL (`*handle`
+ *         is then `SKC_INVALID_SOCKET` if `handle` is not NULL).
+ */
+SKC_EXTERN int skc_closer_handle(const skc_closer *closer, skc_socket_t *handle);
+
+/**
+ * @brief How long an event loop may wait before it must call
+ * skc_closer_run() with 0 even if the handle stays quiet: the time to the
+ * closer's next deadline, rounded up.
+ *
+ * @param closer the closer.
+ * @return milliseconds (0: call now, something is due), -1 when the
+ *         closer has no socket (wait for the handle only), or `SKC_EFAULT`
+ *         when `closer` is NULL.
+ */
+SKC_EXTERN int skc_closer_timeout(skc_closer *closer);
 
 /**
  * @brief Free a closer. Sockets still being closed are aborted (RST) and

@@ -18,6 +18,14 @@
 
 #include <stddef.h>
 
+/* A failure path: kept out of line and out of the way of the success
+ * path, whose few instructions are what every call pays. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SKC__COLD __attribute__((cold, noinline))
+#else
+#define SKC__COLD
+#endif
+
 /* ---- error.c: the native error slot and its translation ---- */
 
 /* The one native-to-SKC table of this platform. 0 maps to 0, a code with
@@ -31,9 +39,25 @@ void skc__plat_set_native_error(int native);
 /* Store in the native slot the code this platform uses for a condition that
  * the common code rejected without a system call (SKC_EINVAL, SKC_EFAULT,
  * SKC_EBADF, SKC_ENOTCONN, SKC_ENOBUFS, SKC_ENOMEM, SKC_ENOTSUP,
- * SKC_ETIMEDOUT, SKC_ECANCELED, SKC_EBUSY, SKC_EAFNOSUPPORT), and
+ * SKC_ETIMEDOUT, SKC_ECANCELED, SKC_EBUSY, SKC_ENOPROTOOPT,
+ * SKC_ECONNRESET, SKC_EAFNOSUPPORT), and
  * return err unchanged. */
-int skc__plat_reject(int err);
+SKC__COLD int skc__plat_reject(int err);
+
+/* The operations report WSAENOTSOCK (Windows' code for a closed, invalid
+ * or non-socket handle) as SKC_EBADF, as POSIX does for the first two:
+ * err unchanged otherwise. (common, src/common/sockclose.c) */
+int skc__handle_error(int err);
+
+/* What a receive that returned 0 reports: 0 for an orderly end of
+ * stream, SKC_ECONNRESET (with the native code stored) for a connection
+ * that is gone. (common, src/common/sockclose.c) */
+int skc__end_of_stream(skc_socket_t s);
+
+/* The code a dead connection reports, the same on every OS: the ICMP
+ * errors Linux reports in place of ETIMEDOUT, and Windows' WSAENETRESET,
+ * become SKC_ETIMEDOUT; other codes are returned unchanged. (common) */
+int skc__dead_connection(int err);
 
 /* ---- init.c: library start-up ---- */
 
@@ -45,7 +69,9 @@ void skc__plat_cleanup(void);
 
 int skc__plat_close(skc_socket_t s);
 
-/* how is SKC_SHUT_RD, SKC_SHUT_WR or SKC_SHUT_RDWR (already validated). */
+/* how is SKC_SHUT_RD, SKC_SHUT_WR or SKC_SHUT_RDWR (already validated),
+ * which equal SHUT_RD/SHUT_WR/SHUT_RDWR and SD_RECEIVE/SD_SEND/SD_BOTH
+ * (each platform checks this at compile time). */
 int skc__plat_shutdown(skc_socket_t s, int how);
 
 /* Set SO_LINGER to {on, 0}, so that the next close sends an RST. */
@@ -60,6 +86,19 @@ ptrdiff_t skc__plat_recv(skc_socket_t s, void *buf, size_t len);
  * the two situations that POSIX reports as EPIPE apart; it must leave the
  * native error slot as it found it. */
 int skc__plat_sent_fin(skc_socket_t s);
+
+/* After a receive returned 0: 1 when that is an orderly end of stream
+ * (the peer's FIN, our own SHUT_RD) or the OS cannot tell, 0 when the
+ * connection is gone without one (reset, timed out) and an earlier call
+ * already reported it. Called only on that path; it must leave the
+ * native error slot as it found it. */
+int skc__plat_ended_in_order(skc_socket_t s);
+
+/* Was this connection ever established (0 after a connection attempt
+ * that failed)? 1 yes or when the OS cannot tell, 0 no. Asked only after
+ * a send or receive failed with an unreachable error; it must leave the
+ * native error slot as it found it. */
+int skc__plat_was_established(skc_socket_t s);
 
 int skc__plat_set_inheritable(skc_socket_t s, int inheritable);
 
@@ -153,7 +192,7 @@ int skc__plat_own_sockets(skc__own_socket **sockets, size_t *count);
 long long skc__plat_bytes_unread(skc_socket_t s);
 
 /* ==== graceful close ====
- * poll.c, clock.c and send_queue.c on each platform; the procedure and its
+ * poll.c, waiter.c, clock.c and send_queue.c on each platform; the procedure and its
  * outcomes are in src/common/graceful.c, the closer in src/common/closer.c. */
 
 /* ---- poll.c: waiting for input without blocking on the socket ---- */
@@ -169,28 +208,63 @@ int skc__plat_wait_readable(skc_socket_t s, int timeout_ms);
  * nothing is queued, or another negative SKC_E* code. */
 ptrdiff_t skc__plat_recv_nowait(skc_socket_t s, void *buf, size_t len);
 
-/* A growable array of sockets polled together for readability. */
-typedef struct skc__plat_pollset skc__plat_pollset;
+/* ---- waiter.c: the closer's wait for many sockets at once ----
+ * The OS's scalable mechanism: epoll (Linux), kqueue (macOS, BSD), one I/O
+ * completion port with a zero-byte overlapped receive per socket
+ * (Windows); poll() where none exists. A wake-up costs in proportion to
+ * the sockets that are ready, not to the sockets watched (except poll()).
+ *
+ * Each watched socket has a key chosen by the common code: its slot
+ * number in the low 32 bits (below the count given to
+ * skc__plat_waiter_reserve()), a generation above. The lock and
+ * skc__plat_waiter_wake() may be used from any thread; everything else
+ * from one thread at a time, under the lock or by the thread that owns
+ * the waiter. */
+typedef struct skc__plat_waiter skc__plat_waiter;
 
-/* NULL when out of memory. */
-skc__plat_pollset *skc__plat_pollset_new(void);
-void skc__plat_pollset_free(skc__plat_pollset *set);
+#define SKC__WAITER_SLOT(key) ((size_t)((key) & 0xffffffffULL))
 
-/* Make room for capacity entries: 0 or SKC_ENOMEM. */
-int skc__plat_pollset_reserve(skc__plat_pollset *set, size_t capacity);
+/* 0, SKC_ENOMEM, or the code of the failed epoll_create1/kqueue/
+ * CreateIoCompletionPort (SKC_EMFILE, ...). */
+int skc__plat_waiter_new(skc__plat_waiter **waiter);
 
-/* Entry index (below the reserved capacity) polls socket s. */
-void skc__plat_pollset_set(skc__plat_pollset *set, size_t index,
-                           skc_socket_t s);
+/* Frees the waiter; every watch must have been forgotten. */
+void skc__plat_waiter_free(skc__plat_waiter *waiter);
 
-/* Wait up to timeout_ms (>= 0) for any of entries 0..count-1 (count >= 1).
- * The number of entries ready (0 on timeout or interruption), or a negative
- * SKC_E* code. */
-int skc__plat_pollset_wait(skc__plat_pollset *set, size_t count,
-                           int timeout_ms);
+/* Room for slots 0..slots-1: 0 or SKC_ENOMEM. */
+int skc__plat_waiter_reserve(skc__plat_waiter *waiter, size_t slots);
 
-/* After a wait: is entry index readable, hung up, in error or invalid? */
-int skc__plat_pollset_ready(const skc__plat_pollset *set, size_t index);
+/* Start reporting s when it is readable, has hung up or has an error
+ * pending. SKC_ENOMEM (or SKC_ENOBUFS) when the OS has no room; another
+ * code (SKC_EBADF, SKC_ENOTSOCK, SKC_EINVAL) when s cannot be watched. */
+int skc__plat_waiter_watch(skc__plat_waiter *waiter, skc_socket_t s,
+                           unsigned long long key);
+
+/* After a report of s whose input was then read until none was left:
+ * report it again at its next input. */
+int skc__plat_waiter_rearm(skc__plat_waiter *waiter, skc_socket_t s,
+                           unsigned long long key);
+
+/* Stop watching s, before it is closed. */
+void skc__plat_waiter_forget(skc__plat_waiter *waiter, skc_socket_t s,
+                             unsigned long long key);
+
+/* Wait up to timeout_ms (-1: no limit) for watched sockets or a wake-up;
+ * store up to max keys of sockets to look at. The number stored (0 after
+ * a time-out, a wake-up or an interruption), or a negative SKC_E* code. */
+int skc__plat_waiter_wait(skc__plat_waiter *waiter, unsigned long long *keys,
+                          size_t max, int timeout_ms);
+
+/* Make a skc__plat_waiter_wait() in progress, or the next one, return. */
+int skc__plat_waiter_wake(skc__plat_waiter *waiter);
+
+/* The handle an event loop waits on for readability (epoll or kqueue
+ * descriptor), or the completion port on Windows. */
+skc_socket_t skc__plat_waiter_handle(const skc__plat_waiter *waiter);
+
+/* A lock for the closer (pthread mutex, SRW lock). */
+void skc__plat_waiter_lock(skc__plat_waiter *waiter);
+void skc__plat_waiter_unlock(skc__plat_waiter *waiter);
 
 /* ---- clock.c: deadlines ---- */
 
@@ -204,6 +278,30 @@ long long skc__plat_monotonic_us(void);
  * including our FIN if it was queued? 1 yes, 0 no, SKC_ENOTSUP when the
  * OS cannot tell. Leaves the native error slot as it found it. */
 int skc__plat_send_queue_acked(skc_socket_t s);
+
+/* ==== dead-peer detection ====
+ * keepalive.c on each platform; argument checks, rounding and the
+ * detection times are in src/common/keepalive.c. */
+
+/* Milliseconds rounded up to whole seconds: 1..1000 ms give 1 s, never 0
+ * (0 gives 0). (common) */
+int skc__seconds_rounded_up(int ms);
+
+/* idle_ms 0 turns keepalive off; otherwise idle_ms, interval_ms and count
+ * are > 0 (validated). Applies the timing before turning keepalive on. */
+int skc__plat_set_keepalive(skc_socket_t s, int idle_ms, int interval_ms,
+                            int count);
+
+/* timeout_ms >= 0 (validated); 0 for the OS default. */
+int skc__plat_set_user_timeout(skc_socket_t s, int timeout_ms);
+
+/* Fill keepalive, idle_ms, interval_ms, count and user_timeout_ms with
+ * what is in force (-1 where the OS cannot tell); the common code fills
+ * the detection times. *replaces_count is set to 1 where a user timeout
+ * ends an unanswered keepalive instead of the count (Linux). Fails only
+ * when s is no open TCP socket. */
+int skc__plat_get_dead_peer(skc_socket_t s, skc_dead_peer_settings *settings,
+                            int *replaces_count);
 
 /* ==== connections ====
  * socket.c on each platform (one system call each unless stated); the
@@ -259,7 +357,7 @@ ptrdiff_t skc__plat_sendv(skc_socket_t s, const skc_buf *bufs, size_t count);
 
 /* One situation, one result for a failed send: the rules of skc_send(),
  * shared by skc_sendv(). (common, sockclose.c) */
-int skc__send_situation(skc_socket_t s, int err);
+SKC__COLD int skc__send_situation(skc_socket_t s, int err);
 
 /* ---- error.c ---- */
 

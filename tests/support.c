@@ -300,6 +300,39 @@ skc_socket_t skct_connect(unsigned short port) {
   return skct__connect(skct_loopback(port));
 }
 
+int skct_tcp_pair_synchronous(skc_socket_t pair[2]) {
+#ifdef _WIN32
+  unsigned short port = 0;
+  struct sockaddr_in addr;
+  skc_socket_t listener = skct_listen(&port);
+  SOCKET client;
+  if (listener == SKC_INVALID_SOCKET)
+    return -1;
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  client = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, 0);
+  if (client == INVALID_SOCKET ||
+      connect(client, (struct sockaddr *)&addr, (int)sizeof addr) != 0) {
+    if (client != INVALID_SOCKET)
+      closesocket(client);
+    skc_close(listener);
+    return -1;
+  }
+  pair[0] = (skc_socket_t)client;
+  pair[1] = skct_accept(listener);
+  skc_close(listener);
+  if (pair[1] == SKC_INVALID_SOCKET) {
+    closesocket(client);
+    return -1;
+  }
+  return 0;
+#else
+  return skc_tcp_pair(pair);
+#endif
+}
+
 skc_socket_t skct_duplicate(skc_socket_t s) {
 #ifdef _WIN32
   WSAPROTOCOL_INFOW info;

@@ -80,7 +80,14 @@ enum call {
   C_SENDV_NULL_BASE,
   C_SENDV_NONE,
   C_TRANSLATE_ERRNO_UNKNOWN,
-  C_FORMAT_ERROR_NULL
+  C_FORMAT_ERROR_NULL,
+  C_KEEPALIVE,
+  C_KEEPALIVE_IDLE_NEG,
+  C_KEEPALIVE_INTERVAL_0,
+  C_USER_TIMEOUT,
+  C_USER_TIMEOUT_NEG,
+  C_DEAD_PEER,
+  C_DEAD_PEER_NULL
 };
 
 struct row {
@@ -193,6 +200,31 @@ static const struct row rows[] = {
     {"sendv(NULL, 0)", C_SENDV_NONE, H_CONNECTED, 0, 0, 0, 0},
     {"translate_errno(-5)", C_TRANSLATE_ERRNO_UNKNOWN, H_INVALID, SKC_EUNKNOWN, 0, 0, 0},
     {"format_error(buf NULL)", C_FORMAT_ERROR_NULL, H_INVALID, SKC_EFAULT, N_EFAULT, 0, 0},
+    /* Dead-peer detection. */
+    {"set_keepalive(invalid)", C_KEEPALIVE, H_INVALID, SKC_EBADF, N_BADF, 0, 0},
+    {"set_keepalive(closed)", C_KEEPALIVE, H_CLOSED, SKC_EBADF, N_BADF, 0, 0},
+    {"set_keepalive(not a socket)", C_KEEPALIVE, H_NOT_SOCKET, SKC_EBADF,
+     N_NOTSOCK, 0, 0},
+    {"set_keepalive(idle -1)", C_KEEPALIVE_IDLE_NEG, H_CONNECTED, SKC_EINVAL,
+     N_EINVAL, 0, 0},
+    {"set_keepalive(interval 0)", C_KEEPALIVE_INTERVAL_0, H_CONNECTED,
+     SKC_EINVAL, N_EINVAL, 0, 0},
+    {"set_user_timeout(invalid)", C_USER_TIMEOUT, H_INVALID, SKC_EBADF, N_BADF,
+     0, 0},
+    {"set_user_timeout(closed)", C_USER_TIMEOUT, H_CLOSED, SKC_EBADF, N_BADF, 0,
+     0},
+    {"set_user_timeout(not a socket)", C_USER_TIMEOUT, H_NOT_SOCKET, SKC_EBADF,
+     N_NOTSOCK, 0, 0},
+    {"set_user_timeout(-1)", C_USER_TIMEOUT_NEG, H_CONNECTED, SKC_EINVAL,
+     N_EINVAL, 0, 0},
+    {"get_dead_peer_settings(invalid)", C_DEAD_PEER, H_INVALID, SKC_EBADF,
+     N_BADF, 0, 0},
+    {"get_dead_peer_settings(closed)", C_DEAD_PEER, H_CLOSED, SKC_EBADF, N_BADF,
+     0, 0},
+    {"get_dead_peer_settings(not a socket)", C_DEAD_PEER, H_NOT_SOCKET,
+     SKC_EBADF, N_NOTSOCK, 0, 0},
+    {"get_dead_peer_settings(NULL)", C_DEAD_PEER_NULL, H_CONNECTED, SKC_EFAULT,
+     N_EFAULT, 0, 0},
 };
 
 static long invoke(enum call call, skc_socket_t s) {
@@ -256,6 +288,16 @@ static long invoke(enum call call, skc_socket_t s) {
   case C_SENDV_NONE: return (long)skc_sendv(s, NULL, 0);
   case C_TRANSLATE_ERRNO_UNKNOWN: return skc_translate_errno(-5);
   case C_FORMAT_ERROR_NULL: return skc_format_error(SKC_EINVAL, 0, NULL, 8);
+  case C_KEEPALIVE: return skc_set_keepalive(s, 1000, 1000, 10);
+  case C_KEEPALIVE_IDLE_NEG: return skc_set_keepalive(s, -1, 1000, 10);
+  case C_KEEPALIVE_INTERVAL_0: return skc_set_keepalive(s, 1000, 0, 10);
+  case C_USER_TIMEOUT: return skc_set_user_timeout(s, 1000);
+  case C_USER_TIMEOUT_NEG: return skc_set_user_timeout(s, -1);
+  case C_DEAD_PEER: {
+    skc_dead_peer_settings settings;
+    return skc_get_dead_peer_settings(s, &settings);
+  }
+  case C_DEAD_PEER_NULL: return skc_get_dead_peer_settings(s, NULL);
   }
   return 1;
 }

@@ -395,11 +395,13 @@ static void last_error_reads_the_slot_without_changing_it(void **state) {
 }
 
 static void predicates(void **state) {
-  static const int gone[] = {SKC_ECONNRESET, SKC_ECONNABORTED, SKC_EPIPE,
-                             SKC_ENETRESET};
+  static const int gone[] = {SKC_ECONNRESET,   SKC_ECONNABORTED,
+                             SKC_EPIPE,        SKC_ENETRESET,
+                             SKC_ETIMEDOUT,    SKC_EHOSTUNREACH,
+                             SKC_ENETUNREACH,  SKC_EHOSTDOWN};
   static const int again[] = {SKC_EAGAIN, SKC_EINTR, SKC_EINPROGRESS};
   static const int neither[] = {0, SKC_ESHUTDOWN, SKC_ENOTCONN, SKC_EBADF,
-                                SKC_ETIMEDOUT, SKC_EUNKNOWN, 12345};
+                                SKC_ECONNREFUSED, SKC_EUNKNOWN, 12345};
   size_t i;
   (void)state;
   for (i = 0; i < sizeof gone / sizeof gone[0]; i++) {

@@ -8,12 +8,6 @@
 
 #include <string.h>
 
-/* As in sockclose.c: Windows cannot tell a closed handle from one that is
- * not a socket (WSAENOTSOCK); POSIX says EBADF for the first. */
-static int skc__handle_error(int err) {
-  return err == SKC_ENOTSOCK ? SKC_EBADF : err;
-}
-
 static int skc__valid_family(int family) {
   return family == SKC_FAMILY_IPV4 || family == SKC_FAMILY_IPV6;
 }

@@ -15,19 +15,19 @@
 #define WSA_FLAG_NO_HANDLE_INHERIT 0x80
 #endif
 
-static int skc__fail(void) { return skc__plat_translate(WSAGetLastError()); }
+static SKC__COLD int skc__fail(void) { return skc__plat_translate(WSAGetLastError()); }
 
 int skc__plat_close(skc_socket_t s) {
   return closesocket((SOCKET)s) == 0 ? 0 : skc__fail();
 }
 
+/* The public values are Winsock's: no mapping on the way. */
+_Static_assert(SKC_SHUT_RD == SD_RECEIVE && SKC_SHUT_WR == SD_SEND &&
+                   SKC_SHUT_RDWR == SD_BOTH,
+               "SKC_SHUT_* must equal SD_*");
+
 int skc__plat_shutdown(skc_socket_t s, int how) {
-  int native_how = SD_BOTH;
-  if (how == SKC_SHUT_RD)
-    native_how = SD_RECEIVE;
-  else if (how == SKC_SHUT_WR)
-    native_how = SD_SEND;
-  return shutdown((SOCKET)s, native_how) == 0 ? 0 : skc__fail();
+  return shutdown((SOCKET)s, how) == 0 ? 0 : skc__fail();
 }
 
 int skc__plat_set_linger_zero(skc_socket_t s) {
@@ -58,6 +58,22 @@ ptrdiff_t skc__plat_recv(skc_socket_t s, void *buf, size_t len) {
 int skc__plat_sent_fin(skc_socket_t s) {
   (void)s;
   return SKC_ENOTSUP;
+}
+
+/* Windows keeps failing every call on a reset or aborted connection with
+ * WSAECONNRESET ("Windows Sockets Error Codes": the socket "is no longer
+ * usable"), so a 0 from recv is always an orderly end there. (Wine 8
+ * returns 0 after an RST instead; the scenario table names it.) */
+int skc__plat_ended_in_order(skc_socket_t s) {
+  (void)s;
+  return 1;
+}
+
+/* Windows reports a failed connection attempt through connect() or
+ * WSAGetOverlappedResult / SO_ERROR, not through send and recv. */
+int skc__plat_was_established(skc_socket_t s) {
+  (void)s;
+  return 1;
 }
 
 int skc__plat_set_inheritable(skc_socket_t s, int inheritable) {

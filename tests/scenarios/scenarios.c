@@ -7,6 +7,7 @@
 #include "scenarios.h"
 
 #include "support.h"
+#include "wire_client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +15,13 @@
 
 #ifdef _WIN32
 #include <winsock2.h>
+#include <mstcpip.h>
 #include <ws2tcpip.h>
 #else
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -450,6 +453,63 @@ cleanup:
   skcs__close_quietly(&p[1]);
 }
 
+/* X1-X3, P3: results that stay after the end of a connection. */
+static void x1_reset_then_recv_recv_send(skcs_run *r) {
+  skc_socket_t p[2] = {SKC_INVALID_SOCKET, SKC_INVALID_SOCKET};
+  SKCS_REQUIRE(r, skc_tcp_pair(p) == 0, "tcp pair");
+  SKCS_REQUIRE(r, skc_abort(p[1]) == 0, "peer abort");
+  p[1] = SKC_INVALID_SOCKET;
+  skcs__recv_once(r, p[0]);
+  skcs__recv_now(r, p[0]);
+  skcs__send(r, p[0], "x", 1, 1);
+cleanup:
+  skcs__close_quietly(&p[0]);
+  skcs__close_quietly(&p[1]);
+}
+
+static void x2_reset_then_send_recv_recv(skcs_run *r) {
+  skc_socket_t p[2] = {SKC_INVALID_SOCKET, SKC_INVALID_SOCKET};
+  SKCS_REQUIRE(r, skc_tcp_pair(p) == 0, "tcp pair");
+  SKCS_REQUIRE(r, skc_abort(p[1]) == 0, "peer abort");
+  p[1] = SKC_INVALID_SOCKET;
+  SKCS_REQUIRE(r, skct_wait_readable(p[0], SKCT_DEADLINE_MS), "RST arrives");
+  skcs__send(r, p[0], "x", 1, 1);
+  skcs__recv_now(r, p[0]);
+  skcs__recv_now(r, p[0]);
+cleanup:
+  skcs__close_quietly(&p[0]);
+  skcs__close_quietly(&p[1]);
+}
+
+static void x3_orderly_end_then_recv_recv(skcs_run *r) {
+  skc_socket_t p[2] = {SKC_INVALID_SOCKET, SKC_INVALID_SOCKET};
+  SKCS_REQUIRE(r, skc_tcp_pair(p) == 0, "tcp pair");
+  SKCS_REQUIRE(r, skc_close(p[1]) == 0, "peer close");
+  p[1] = SKC_INVALID_SOCKET;
+  skcs__recv_once(r, p[0]);
+  skcs__recv_now(r, p[0]);
+  skcs__recv_now(r, p[0]);
+cleanup:
+  skcs__close_quietly(&p[0]);
+  skcs__close_quietly(&p[1]);
+}
+
+static void p3_reset_after_data(skcs_run *r) {
+  skc_socket_t p[2] = {SKC_INVALID_SOCKET, SKC_INVALID_SOCKET};
+  char c;
+  SKCS_REQUIRE(r, skc_tcp_pair(p) == 0, "tcp pair");
+  SKCS_REQUIRE(r, skc_send(p[1], "k", 1) == 1, "peer sends");
+  SKCS_REQUIRE(r, skct_wait_readable(p[0], SKCT_DEADLINE_MS) &&
+                      skc_recv(p[0], &c, 1) == 1,
+               "we read it");
+  SKCS_REQUIRE(r, skc_abort(p[1]) == 0, "peer abort");
+  p[1] = SKC_INVALID_SOCKET;
+  skcs__recv_once(r, p[0]);
+  skcs__recv_now(r, p[0]);
+cleanup:
+  skcs__close_quietly(&p[0]);
+  skcs__close_quietly(&p[1]);
+}
 
 /* G1: the server reads only part of a request, queues a 1 MiB response
  * and closes while the client has not read yet. A plain close with
@@ -750,6 +810,125 @@ cleanup:
   skcs__close_quietly(&listener);
 }
 
+/* ---- the D rows: a peer that vanishes (tests/wire) ----
+ * The connection goes through sockclose-wire to its peer service on the
+ * far side; the test then cuts the link (the peer's host is gone, its
+ * packets and ours vanish in silence) or makes the peer's host forget its
+ * connections, as a reboot does. */
+
+/* How long a dead peer may take to be noticed before the row fails:
+ * keepalive 1 s + 3 x 1 s, user timeout 2 s, with ample margin. */
+#define SKCS_DEAD_PEER_DEADLINE_MS 20000
+#define SKCS_UNARMED_WAIT_MS 5000
+
+/* A connection to the wire's peer, named uniquely; waits until the peer
+ * has read the name, so the connection is idle and fully acknowledged. */
+static skc_socket_t skcs__wire_open(skcs_run *r, const char *id) {
+  static unsigned long serial;
+  char name[64];
+  skct_wire_result result;
+  skc_socket_t s;
+  int waited;
+  snprintf(name, sizeof name, "%s-%s-%ld-%lu", id, r->ops->name,
+           skct_self_pid(), ++serial);
+  s = skct_wire_connect(name);
+  if (s == SKC_INVALID_SOCKET) {
+    skcs__problem(r, "connect to the wire's peer");
+    return s;
+  }
+  for (waited = 0; waited < SKCT_DEADLINE_MS; waited += 10) {
+    if (skct_wire_result_of(name, &result) == 0)
+      return s;
+    skct_sleep_ms(10);
+  }
+  skcs__problem(r, "the wire's peer never saw the connection");
+  skc_close(s);
+  return SKC_INVALID_SOCKET;
+}
+
+/* Wait until s reports something (the dead peer noticed), record the time
+ * it took since `since_ms`, then recv (the call that notices), recv and
+ * send again (what later calls report). When the detection could not be
+ * set up (armed 0), only a short wait shows that nothing is noticed. */
+static void skcs__notice_then_later_calls(skcs_run *r, skc_socket_t s,
+                                          long long since_ms, int armed) {
+  char buf[64];
+  ptrdiff_t n;
+  if (!skct_wait_readable(s, armed ? SKCS_DEAD_PEER_DEADLINE_MS
+                                   : SKCS_UNARMED_WAIT_MS)) {
+    skcs__append(r, armed ? "never noticed" : "nothing noticed in 5 s");
+    return;
+  }
+  snprintf(r->measured, sizeof r->measured, "noticed after %lld ms",
+           skct_monotonic_ms() - since_ms);
+  n = r->ops->recv(s, buf, sizeof buf);
+  skcs__record(r, n, skct_native_error());
+  n = r->ops->recv(s, buf, sizeof buf);
+  skcs__record(r, n, skct_native_error());
+  skcs__send(r, s, "x", 1, 1);
+}
+
+static void skcs__wire_clear(void) {
+  if (skct_wire_command("clear", NULL, 0) != 0)
+    fprintf(stderr, "sockclose: the wire did not clear its impairments\n");
+}
+
+static void d1_keepalive_peer_vanishes(skcs_run *r) {
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  long long cut_ms;
+  int set;
+  s = skcs__wire_open(r, "D1");
+  SKCS_REQUIRE(r, s != SKC_INVALID_SOCKET, "connect");
+  set = r->ops->set_keepalive(s, 1000, 1000, 3);
+  skcs__record(r, set, skct_native_error());
+  if (set == SKC_ENOTSUP) {
+    /* The documented answer where the count cannot be set (fixed at 10):
+     * what a program does then. */
+    set = r->ops->set_keepalive(s, 1000, 1000, 10);
+    skcs__record(r, set, skct_native_error());
+  }
+  SKCS_REQUIRE(r, skct_wire_command("cut", NULL, 0) == 0, "cut the link");
+  cut_ms = skct_monotonic_ms();
+  skcs__notice_then_later_calls(r, s, cut_ms, set == 0);
+cleanup:
+  skcs__wire_clear();
+  skcs__close_quietly(&s);
+}
+
+static void d2_user_timeout_peer_vanishes(skcs_run *r) {
+  char data[1000];
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  long long cut_ms;
+  int set;
+  skct_wire_pattern(data, sizeof data, 0);
+  s = skcs__wire_open(r, "D2");
+  SKCS_REQUIRE(r, s != SKC_INVALID_SOCKET, "connect");
+  set = r->ops->set_user_timeout(s, 2000);
+  skcs__record(r, set, skct_native_error());
+  SKCS_REQUIRE(r, skct_wire_command("cut", NULL, 0) == 0, "cut the link");
+  cut_ms = skct_monotonic_ms();
+  skcs__send(r, s, data, sizeof data, 1);
+  skcs__notice_then_later_calls(r, s, cut_ms, set == 0);
+cleanup:
+  skcs__wire_clear();
+  skcs__close_quietly(&s);
+}
+
+static void d3_peer_host_rebooted(skcs_run *r) {
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  long long sent_ms;
+  s = skcs__wire_open(r, "D3");
+  SKCS_REQUIRE(r, s != SKC_INVALID_SOCKET, "connect");
+  SKCS_REQUIRE(r, skct_wire_command("reboot", NULL, 0) == 0,
+               "the peer's host reboots");
+  sent_ms = skct_monotonic_ms();
+  skcs__send(r, s, "x", 1, 1);
+  skcs__notice_then_later_calls(r, s, sent_ms, 1);
+cleanup:
+  skcs__wire_clear();
+  skcs__close_quietly(&s);
+}
+
 /* ---- the table ---- */
 
 #define WINE_LATE_RESET                                                        \
@@ -844,6 +1023,30 @@ const skcs_scenario skcs_scenarios[] = {
      .promise = "SKC_EBADF (10 calls)",
      .linux_native = "-1 errno=9 EBADF (10 calls)",
      .windows_native = "-1 WSAENOTSOCK (10038) (10 calls)"},
+    {.id = "X1",
+     .title = "peer aborts (RST); then our recv, recv, send",
+     .run = x1_reset_then_recv_recv_send,
+     .promise = "SKC_ECONNRESET (3 calls)",
+     .linux_native = "-1 errno=104 ECONNRESET, 0, -1 errno=32 EPIPE, SIGPIPE",
+     .windows_text = "-1 WSAECONNRESET (10054) (3 calls)",
+     .wine_promise = "0 (2 calls), SKC_ECONNRESET",
+     .wine_native = "0 (2 calls), -1 WSAECONNRESET (10054)",
+     .wine_note = WINE_LATE_RESET},
+    {.id = "X2",
+     .title = "peer aborts (RST); then our send, recv, recv",
+     .run = x2_reset_then_send_recv_recv,
+     .promise = "SKC_ECONNRESET (3 calls)",
+     .linux_native = "-1 errno=104 ECONNRESET, 0 (2 calls)",
+     .windows_text = "-1 WSAECONNRESET (10054) (3 calls)",
+     .wine_promise = "SKC_ECONNRESET, 0 (2 calls)",
+     .wine_native = "-1 WSAECONNRESET (10054), 0 (2 calls)",
+     .wine_note = WINE_LATE_RESET},
+    {.id = "X3",
+     .title = "peer closes in order (FIN); then our recv, recv, recv",
+     .run = x3_orderly_end_then_recv_recv,
+     .promise = "0 (3 calls)",
+     .linux_native = "0 (3 calls)",
+     .windows_native = "0 (3 calls)"},
     {.id = "G1",
      .title = "the server reads 100 bytes of a 1000-byte request, queues a 1 "
               "MiB response and closes (sockclose: skc_close_graceful) before "
@@ -862,6 +1065,48 @@ const skcs_scenario skcs_scenarios[] = {
      .promise = "SKC_ETIMEDOUT, SKC_ECONNRESET",
      .linux_native = "0, 1 bytes",
      .windows_native = "0, 1 bytes"},
+    {.id = "D1",
+     .title = "idle connection with keepalive 1 s / 1 s / 3 probes; the peer "
+              "vanishes (the link is cut); our recv, recv, send",
+     .run = d1_keepalive_peer_vanishes,
+     .promise = "0, SKC_ETIMEDOUT, SKC_ECONNRESET (2 calls)",
+     .linux_native = "0, -1 errno=110 ETIMEDOUT, 0, -1 errno=32 EPIPE, SIGPIPE",
+     .windows_text = "0, -1 WSAENETRESET, then WSAECONNRESET",
+     .wine_promise = "SKC_ENOTSUP, 0 (3 calls), SKC_ECONNRESET",
+     .wine_native = "0 (3 calls), -1 WSAECONNRESET (10054)",
+     .wine_note = "Wine 8 implements none of TCP_KEEPIDLE, TCP_KEEPINTVL, "
+                  "TCP_KEEPCNT (only SIO_KEEPALIVE_VALS, so a count of 3 is "
+                  "refused and Linux's 9 probes apply: noticed after about "
+                  "10 s), and a recv on the dead connection returns 0 "
+                  "(Windows: WSAENETRESET)",
+     .needs_wire = 1},
+    {.id = "D2",
+     .title = "user timeout 2 s; the peer vanishes; we send 1000 bytes; our "
+              "recv, recv, send",
+     .run = d2_user_timeout_peer_vanishes,
+     .promise = "0, 1000 bytes, SKC_ETIMEDOUT, SKC_ECONNRESET (2 calls)",
+     .linux_native =
+         "0, 1000 bytes, -1 errno=110 ETIMEDOUT, 0, -1 errno=32 EPIPE, SIGPIPE",
+     .windows_text = "0, 1000 bytes, -1 WSAECONNABORTED, then WSAECONNRESET",
+     .wine_promise = "SKC_ENOTSUP, 1000 bytes, nothing noticed in 5 s",
+     .wine_native = "-1 WSAENOPROTOOPT (10042), 1000 bytes, nothing noticed "
+                    "in 5 s",
+     .wine_note = "Wine 8 implements neither TCP_MAXRTMS nor TCP_MAXRT "
+                  "(WSAENOPROTOOPT): no user timeout, Linux's retransmission "
+                  "limit (about 15 minutes) applies",
+     .needs_wire = 1},
+    {.id = "D3",
+     .title = "the peer's host reboots (forgets the connection in silence); "
+              "we send 1 byte, its RST comes back; our recv, recv, send",
+     .run = d3_peer_host_rebooted,
+     .promise = "1 bytes, SKC_ECONNRESET (3 calls)",
+     .linux_native =
+         "1 bytes, -1 errno=104 ECONNRESET, 0, -1 errno=32 EPIPE, SIGPIPE",
+     .windows_text = "1 bytes, -1 WSAECONNRESET (3 calls)",
+     .wine_promise = "1 bytes, 0 (2 calls), SKC_ECONNRESET",
+     .wine_native = "1 bytes, 0 (2 calls), -1 WSAECONNRESET (10054)",
+     .wine_note = WINE_LATE_RESET,
+     .needs_wire = 1},
     {.id = "P1",
      .title = "pinned: 4 bytes already queued when we shutdown(RD); our recvs",
      .run = p1_shut_rd_with_data_queued,
@@ -887,6 +1132,23 @@ const skcs_scenario skcs_scenarios[] = {
      .per_platform = "Linux: SKC_ECONNRESET (Linux keeps no record of who shut "
                      "down first once both FINs are exchanged); Windows, "
                      "macOS: SKC_ESHUTDOWN"},
+    {.id = "P3",
+     .title = "pinned: the peer sends 1 byte, which we read; then it aborts "
+              "(RST); our recv, recv",
+     .run = p3_reset_after_data,
+#if defined(__linux__)
+     .promise = "SKC_ECONNRESET, 0",
+#else
+     .promise = "SKC_ECONNRESET (2 calls)",
+#endif
+     .linux_native = "-1 errno=104 ECONNRESET, 0",
+     .windows_text = "-1 WSAECONNRESET (10054) (2 calls)",
+     .wine_promise = "0 (2 calls)",
+     .wine_native = "0 (2 calls)",
+     .wine_note = WINE_LATE_RESET,
+     .per_platform = "Linux: SKC_ECONNRESET, 0 (once anything was received, "
+                     "Linux keeps nothing that tells a reset it reported "
+                     "from the peer's FIN); Windows: SKC_ECONNRESET (2 calls)"},
     /* ---- connections ---- */
     {.id = "C1",
      .title = "connect to a port where nothing listens: blocking, then "
@@ -949,6 +1211,18 @@ int skcs_execute(const skcs_scenario *scenario, const skcs_ops *ops,
                  skcs_run *run) {
   memset(run, 0, sizeof *run);
   run->ops = ops;
+  if (scenario->needs_wire && !skct_wire_available()) {
+    run->not_run = 1;
+    snprintf(run->problem, sizeof run->problem, "not run: %s",
+             skct_wire_missing());
+    return 1;
+  }
+  if (skcs_unavailable(scenario) != NULL) {
+    run->not_run = 1;
+    snprintf(run->problem, sizeof run->problem, "not run: %s",
+             skcs_unavailable(scenario));
+    return 1;
+  }
   skct_sigpipe_begin();
   scenario->run(run);
   if (skct_sigpipe_end())
@@ -1068,17 +1342,74 @@ static int skcs__native_graceful_end(skcs_graceful *state) {
   return state->result;
 }
 
+/* ---- dead-peer detection, raw ---- */
+
+#ifdef _WIN32
+/* ws2ipdef.h of the Windows SDK; MinGW-w64's headers lack it. */
+#ifndef TCP_MAXRTMS
+#define TCP_MAXRTMS 14
+#endif
+#endif
+
+static int skcs__native_keepalive(skc_socket_t s, int idle_ms, int interval_ms,
+                                  int count) {
+#ifdef _WIN32
+  /* What most Windows programs do: SIO_KEEPALIVE_VALS (every version; the
+   * count is fixed at 10, so `count` is not used). */
+  struct tcp_keepalive values;
+  DWORD returned = 0;
+  (void)count;
+  values.onoff = 1;
+  values.keepalivetime = (ULONG)idle_ms;
+  values.keepaliveinterval = (ULONG)interval_ms;
+  if (WSAIoctl((SOCKET)s, SIO_KEEPALIVE_VALS, &values, sizeof values, NULL, 0,
+               &returned, NULL, NULL) != 0)
+    return -1;
+#else
+  int on = 1, idle = idle_ms / 1000, interval = interval_ms / 1000;
+  if (setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0)
+    return -1;
+#if defined(__linux__)
+  if (setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) != 0 ||
+      setsockopt(s, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval) !=
+          0 ||
+      setsockopt(s, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count) != 0)
+    return -1;
+#else
+  (void)idle, (void)interval, (void)count;
+#endif
+#endif
+  return 0;
+}
+
+static int skcs__native_user_timeout(skc_socket_t s, int timeout_ms) {
+#ifdef _WIN32
+  DWORD ms = (DWORD)timeout_ms;
+  return setsockopt((SOCKET)s, IPPROTO_TCP, TCP_MAXRTMS, (const char *)&ms,
+                    (int)sizeof ms);
+#elif defined(__linux__)
+  unsigned int ms = (unsigned int)timeout_ms;
+  return setsockopt(s, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+#else
+  (void)s, (void)timeout_ms;
+  errno = ENOPROTOOPT;
+  return -1;
+#endif
+}
+
 const skcs_ops skcs_sockclose_ops = {
     "sockclose",  0,        skc_close,
     skc_shutdown, skc_abort, skc_send,
-    skc_recv,     skcs__skc_graceful_begin, skcs__skc_graceful_end};
+    skc_recv,     skcs__skc_graceful_begin, skcs__skc_graceful_end,
+    skc_set_keepalive, skc_set_user_timeout};
 
 const skcs_ops skcs_native_ops = {
     "native",           1,
     skcs__native_close, skcs__native_shutdown,
     skcs__native_abort, skcs__native_send,
     skcs__native_recv,  skcs__native_graceful_begin,
-    skcs__native_graceful_end};
+    skcs__native_graceful_end, skcs__native_keepalive,
+    skcs__native_user_timeout};
 
 /* ---- the native connection calls (C and A rows) ---- */
 
