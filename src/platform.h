@@ -2,7 +2,7 @@
  * The platform contract: every function a platform must provide.
  *
  * src/posix/ and src/win32/ implement each of these with the same name, in
- * files named after the same roles (error.c, init.c, socket.c, tcp_pair.c).
+ * files named after the same roles (error.c, init.c, socket.c, ...).
  * The common code in src/common/ decides what result a situation yields;
  * the functions here are thin and make one system call each unless stated.
  *
@@ -18,6 +18,14 @@
 
 #include <stddef.h>
 
+/* A failure path: kept out of line and out of the way of the success
+ * path, whose few instructions are what every call pays. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SKC__COLD __attribute__((cold, noinline))
+#else
+#define SKC__COLD
+#endif
+
 /* ---- error.c: the native error slot and its translation ---- */
 
 /* The one native-to-SKC table of this platform. 0 maps to 0, a code with
@@ -32,9 +40,9 @@ void skc__plat_set_native_error(int native);
  * the common code rejected without a system call (SKC_EINVAL, SKC_EFAULT,
  * SKC_EBADF, SKC_ENOTCONN, SKC_ENOBUFS, SKC_ENOMEM, SKC_ENOTSUP,
  * SKC_ETIMEDOUT, SKC_ECANCELED, SKC_EBUSY, SKC_ENOPROTOOPT,
- * SKC_ECONNRESET), and
+ * SKC_ECONNRESET, SKC_EAFNOSUPPORT), and
  * return err unchanged. */
-int skc__plat_reject(int err);
+SKC__COLD int skc__plat_reject(int err);
 
 /* The operations report WSAENOTSOCK (Windows' code for a closed, invalid
  * or non-socket handle) as SKC_EBADF, as POSIX does for the first two:
@@ -61,7 +69,9 @@ void skc__plat_cleanup(void);
 
 int skc__plat_close(skc_socket_t s);
 
-/* how is SKC_SHUT_RD, SKC_SHUT_WR or SKC_SHUT_RDWR (already validated). */
+/* how is SKC_SHUT_RD, SKC_SHUT_WR or SKC_SHUT_RDWR (already validated),
+ * which equal SHUT_RD/SHUT_WR/SHUT_RDWR and SD_RECEIVE/SD_SEND/SD_BOTH
+ * (each platform checks this at compile time). */
 int skc__plat_shutdown(skc_socket_t s, int how);
 
 /* Set SO_LINGER to {on, 0}, so that the next close sends an RST. */
@@ -91,22 +101,6 @@ int skc__plat_ended_in_order(skc_socket_t s);
 int skc__plat_was_established(skc_socket_t s);
 
 int skc__plat_set_inheritable(skc_socket_t s, int inheritable);
-
-/* ---- tcp_pair.c: loopback primitives for skc_tcp_pair() ---- */
-
-/* A blocking, non-inheritable TCP socket listening on 127.0.0.1 at an
- * OS-assigned port, stored in *port (host byte order). */
-int skc__plat_loopback_listen(skc_socket_t *listener, unsigned short *port);
-
-/* A blocking, non-inheritable TCP socket connected to 127.0.0.1:port;
- * *local_port receives its own port. */
-int skc__plat_loopback_connect(unsigned short port, skc_socket_t *client,
-                               unsigned short *local_port);
-
-/* Accept one connection (non-inheritable). *peer_port receives the peer's
- * port when the peer is 127.0.0.1, else 0. */
-int skc__plat_loopback_accept(skc_socket_t listener, skc_socket_t *server,
-                              unsigned short *peer_port);
 
 /* ==== connection state and audit ====
  * tcp_state.c and audit.c on each platform; the situation logic (what a
@@ -198,7 +192,7 @@ int skc__plat_own_sockets(skc__own_socket **sockets, size_t *count);
 long long skc__plat_bytes_unread(skc_socket_t s);
 
 /* ==== graceful close ====
- * poll.c, clock.c and send_queue.c on each platform; the procedure and its
+ * poll.c, waiter.c, clock.c and send_queue.c on each platform; the procedure and its
  * outcomes are in src/common/graceful.c, the closer in src/common/closer.c. */
 
 /* ---- poll.c: waiting for input without blocking on the socket ---- */
@@ -214,28 +208,63 @@ int skc__plat_wait_readable(skc_socket_t s, int timeout_ms);
  * nothing is queued, or another negative SKC_E* code. */
 ptrdiff_t skc__plat_recv_nowait(skc_socket_t s, void *buf, size_t len);
 
-/* A growable array of sockets polled together for readability. */
-typedef struct skc__plat_pollset skc__plat_pollset;
+/* ---- waiter.c: the closer's wait for many sockets at once ----
+ * The OS's scalable mechanism: epoll (Linux), kqueue (macOS, BSD), one I/O
+ * completion port with a zero-byte overlapped receive per socket
+ * (Windows); poll() where none exists. A wake-up costs in proportion to
+ * the sockets that are ready, not to the sockets watched (except poll()).
+ *
+ * Each watched socket has a key chosen by the common code: its slot
+ * number in the low 32 bits (below the count given to
+ * skc__plat_waiter_reserve()), a generation above. The lock and
+ * skc__plat_waiter_wake() may be used from any thread; everything else
+ * from one thread at a time, under the lock or by the thread that owns
+ * the waiter. */
+typedef struct skc__plat_waiter skc__plat_waiter;
 
-/* NULL when out of memory. */
-skc__plat_pollset *skc__plat_pollset_new(void);
-void skc__plat_pollset_free(skc__plat_pollset *set);
+#define SKC__WAITER_SLOT(key) ((size_t)((key) & 0xffffffffULL))
 
-/* Make room for capacity entries: 0 or SKC_ENOMEM. */
-int skc__plat_pollset_reserve(skc__plat_pollset *set, size_t capacity);
+/* 0, SKC_ENOMEM, or the code of the failed epoll_create1/kqueue/
+ * CreateIoCompletionPort (SKC_EMFILE, ...). */
+int skc__plat_waiter_new(skc__plat_waiter **waiter);
 
-/* Entry index (below the reserved capacity) polls socket s. */
-void skc__plat_pollset_set(skc__plat_pollset *set, size_t index,
-                           skc_socket_t s);
+/* Frees the waiter; every watch must have been forgotten. */
+void skc__plat_waiter_free(skc__plat_waiter *waiter);
 
-/* Wait up to timeout_ms (>= 0) for any of entries 0..count-1 (count >= 1).
- * The number of entries ready (0 on timeout or interruption), or a negative
- * SKC_E* code. */
-int skc__plat_pollset_wait(skc__plat_pollset *set, size_t count,
-                           int timeout_ms);
+/* Room for slots 0..slots-1: 0 or SKC_ENOMEM. */
+int skc__plat_waiter_reserve(skc__plat_waiter *waiter, size_t slots);
 
-/* After a wait: is entry index readable, hung up, in error or invalid? */
-int skc__plat_pollset_ready(const skc__plat_pollset *set, size_t index);
+/* Start reporting s when it is readable, has hung up or has an error
+ * pending. SKC_ENOMEM (or SKC_ENOBUFS) when the OS has no room; another
+ * code (SKC_EBADF, SKC_ENOTSOCK, SKC_EINVAL) when s cannot be watched. */
+int skc__plat_waiter_watch(skc__plat_waiter *waiter, skc_socket_t s,
+                           unsigned long long key);
+
+/* After a report of s whose input was then read until none was left:
+ * report it again at its next input. */
+int skc__plat_waiter_rearm(skc__plat_waiter *waiter, skc_socket_t s,
+                           unsigned long long key);
+
+/* Stop watching s, before it is closed. */
+void skc__plat_waiter_forget(skc__plat_waiter *waiter, skc_socket_t s,
+                             unsigned long long key);
+
+/* Wait up to timeout_ms (-1: no limit) for watched sockets or a wake-up;
+ * store up to max keys of sockets to look at. The number stored (0 after
+ * a time-out, a wake-up or an interruption), or a negative SKC_E* code. */
+int skc__plat_waiter_wait(skc__plat_waiter *waiter, unsigned long long *keys,
+                          size_t max, int timeout_ms);
+
+/* Make a skc__plat_waiter_wait() in progress, or the next one, return. */
+int skc__plat_waiter_wake(skc__plat_waiter *waiter);
+
+/* The handle an event loop waits on for readability (epoll or kqueue
+ * descriptor), or the completion port on Windows. */
+skc_socket_t skc__plat_waiter_handle(const skc__plat_waiter *waiter);
+
+/* A lock for the closer (pthread mutex, SRW lock). */
+void skc__plat_waiter_lock(skc__plat_waiter *waiter);
+void skc__plat_waiter_unlock(skc__plat_waiter *waiter);
 
 /* ---- clock.c: deadlines ---- */
 
@@ -273,5 +302,71 @@ int skc__plat_set_user_timeout(skc_socket_t s, int timeout_ms);
  * when s is no open TCP socket. */
 int skc__plat_get_dead_peer(skc_socket_t s, skc_dead_peer_settings *settings,
                             int *replaces_count);
+
+/* ==== connections ====
+ * socket.c on each platform (one system call each unless stated); the
+ * situation logic (argument checks, which failures are retried or
+ * renamed, the dead-connection check after accept) is in
+ * src/common/connection.c. */
+
+/* A TCP socket of family SKC_FAMILY_IPV4 / SKC_FAMILY_IPV6 (validated),
+ * non-inheritable (atomically where the OS can), non-blocking when
+ * nonblock is set, SO_NOSIGPIPE where that is the mechanism. */
+int skc__plat_tcp_socket(int family, int nonblock, skc_socket_t *out);
+
+/* Switch blocking mode. Fails with SKC_ENOTSOCK for an open handle that
+ * is not a socket (POSIX checks; Windows' ioctlsocket refuses it). */
+int skc__plat_set_nonblocking(skc_socket_t s, int on);
+
+/* getsockname / getpeername as an skc_endpoint. The local end of a socket
+ * that is not bound fails with SKC_EINVAL on every platform; a family
+ * other than IPv4/IPv6 with SKC_EAFNOSUPPORT. */
+int skc__plat_local_endpoint(skc_socket_t s, skc_endpoint *out);
+int skc__plat_peer_endpoint(skc_socket_t s, skc_endpoint *out);
+
+/* The address family of a socket, bound or not: SKC_FAMILY_IPV4,
+ * SKC_FAMILY_IPV6, 0 for another family, or a negative SKC_E* code.
+ * Leaves the native error slot as it found it on success. */
+int skc__plat_socket_family(skc_socket_t s);
+
+/* IPV6_V6ONLY on for an IPv6 socket, bind to at, listen with backlog
+ * (0: SOMAXCONN). */
+int skc__plat_bind_listen(skc_socket_t s, const skc_endpoint *at, int backlog);
+
+/* One accept. The new socket is non-inheritable and blocking unless
+ * nonblock, whatever the listener's mode; *peer receives the peer's
+ * endpoint. A connection that died in the queue is reported as
+ * SKC_ECONNABORTED on every platform (POSIX: ECONNABORTED and Linux's
+ * queued network errors; Windows: WSAECONNRESET); the native code stays
+ * in the slot. */
+int skc__plat_accept(skc_socket_t listener, int nonblock, skc_socket_t *out,
+                     skc_endpoint *peer);
+
+/* One connect. The platform's spelling of "under way" comes back as
+ * SKC_EINPROGRESS (POSIX EINPROGRESS, Windows WSAEWOULDBLOCK) and of "no
+ * ephemeral port left" as SKC_EADDRNOTAVAIL; everything else translated. */
+int skc__plat_connect(skc_socket_t s, const skc_endpoint *to);
+
+/* Read and clear SO_ERROR. 0 when none; else the translated code, with
+ * the native code stored in the native slot. */
+int skc__plat_socket_error(skc_socket_t s);
+
+/* One vectored send without SIGPIPE; count is at most SKC_SENDV_MAX and
+ * the lengths add up to at most SKC_IO_MAX. */
+ptrdiff_t skc__plat_sendv(skc_socket_t s, const skc_buf *bufs, size_t count);
+
+/* One situation, one result for a failed send: the rules of skc_send(),
+ * shared by skc_sendv(). (common, sockclose.c) */
+SKC__COLD int skc__send_situation(skc_socket_t s, int err);
+
+/* ---- error.c ---- */
+
+/* A C-runtime errno value (this platform's C runtime numbering) to an
+ * SKC_E* code; POSIX: skc__plat_translate(). */
+int skc__plat_translate_errno(int crt_errno);
+
+/* The native name of a native code, "ECONNRESET" or "WSAECONNRESET";
+ * NULL when unknown. (error_name.c) */
+const char *skc__plat_native_name(int native);
 
 #endif /* SKC_PLATFORM_H */

@@ -24,8 +24,12 @@ int skc_close(skc_socket_t s) {
   return skc__handle_error(skc__plat_close(s));
 }
 
+_Static_assert(SKC_SHUT_RD == 0 && SKC_SHUT_WR == 1 && SKC_SHUT_RDWR == 2,
+               "skc_shutdown() checks how with one comparison");
+
 int skc_shutdown(skc_socket_t s, int how) {
-  if (how != SKC_SHUT_RD && how != SKC_SHUT_WR && how != SKC_SHUT_RDWR)
+  /* SKC_SHUT_RD, SKC_SHUT_WR, SKC_SHUT_RDWR are 0, 1, 2: one comparison. */
+  if ((unsigned)how > (unsigned)SKC_SHUT_RDWR)
     return skc__plat_reject(SKC_EINVAL);
   if (s == SKC_INVALID_SOCKET)
     return skc__plat_reject(SKC_EBADF);
@@ -96,10 +100,19 @@ static int skc__io_failure(skc_socket_t s, int err) {
   return skc__dead_connection(err);
 }
 
-/* One situation, one result for a failed send. */
-static int skc__send_situation(skc_socket_t s, int err) {
+/* A socket that was never connected has no local port: Linux reports a
+ * send on it as EPIPE and Wine 8 as WSAECONNRESET, Windows as
+ * WSAENOTCONN. A connection that was reset keeps its local port. */
+static int skc__never_connected(skc_socket_t s) {
+  skc_endpoint local;
+  return skc__plat_local_endpoint(s, &local) == SKC_EINVAL;
+}
+
+/* One situation, one result for a failed send (also skc_sendv()). */
+SKC__COLD int skc__send_situation(skc_socket_t s, int err) {
   int native;
   int fin_sent;
+  int never_connected;
   switch (err) {
   case SKC_EPIPE:
     /* POSIX uses EPIPE for two situations: this side shut its write
@@ -109,11 +122,15 @@ static int skc__send_situation(skc_socket_t s, int err) {
      * apart: only the first has sent our FIN. */
     native = skc__plat_get_native_error();
     fin_sent = skc__plat_sent_fin(s);
+    never_connected = fin_sent == 0 && skc__never_connected(s);
     skc__plat_set_native_error(native);
     if (fin_sent < 0)
       return err;
+    if (never_connected)
+      return SKC_ENOTCONN;
     return fin_sent ? SKC_ESHUTDOWN : SKC_ECONNRESET;
   case SKC_ECONNABORTED:
+  case SKC_ECONNRESET:
     /* Windows reports a connection that its own stack tore down, for
      * example after the peer's RST was seen by an earlier call, as
      * WSAECONNABORTED ("An established connection was aborted by the
@@ -123,15 +140,19 @@ static int skc__send_situation(skc_socket_t s, int err) {
      * data transmission time-out"), and nothing on the socket tells the
      * two apart; the common case, a send after the peer's RST (Linux:
      * ECONNRESET or EPIPE), keeps its code, and skc_is_connection_gone()
-     * is true either way. */
-    return SKC_ECONNRESET;
+     * is true either way. Wine 8 says WSAECONNRESET for a socket never
+     * connected (Windows: WSAENOTCONN). */
+    native = skc__plat_get_native_error();
+    never_connected = skc__never_connected(s);
+    skc__plat_set_native_error(native);
+    return never_connected ? SKC_ENOTCONN : SKC_ECONNRESET;
   default:
     return skc__io_failure(s, skc__handle_error(err));
   }
 }
 
 /* One situation, one result for a failed recv. */
-static ptrdiff_t skc__recv_situation(skc_socket_t s, int err) {
+static SKC__COLD ptrdiff_t skc__recv_situation(skc_socket_t s, int err) {
   switch (err) {
   case SKC_ESHUTDOWN:
     /* Windows fails recv after our own SD_RECEIVE with WSAESHUTDOWN; POSIX
