@@ -236,8 +236,10 @@ SKC_EXTERN int skc_close(skc_socket_t s);
  * @param how `SKC_SHUT_RD`, `SKC_SHUT_WR` or `SKC_SHUT_RDWR`, mapped to the
  *        named `SHUT_*` / `SD_*` constants.
  * @return 0; `SKC_EINVAL` when `how` is none of the three (no system call is
- *         made); `SKC_ENOTCONN` when the socket is not connected (also a
- *         listener); `SKC_EBADF` for a handle that is not an open socket.
+ *         made); `SKC_ENOTCONN` when the socket is not connected, also for
+ *         a listener, which keeps listening (Linux would otherwise stop
+ *         it accepting on `SKC_SHUT_RD` and `SKC_SHUT_RDWR`); `SKC_EBADF`
+ *         for a handle that is not an open socket.
  *
  * After `SKC_SHUT_WR`, skc_send() fails with `SKC_ESHUTDOWN` and the socket
  * can still receive. After `SKC_SHUT_RD`, skc_recv() returns 0 once the
@@ -256,8 +258,13 @@ SKC_EXTERN int skc_shutdown(skc_socket_t s, int how);
  * setsockopt with EINVAL once the peer has already gone; that error is
  * ignored and the handle is still closed.
  *
- * @return 0, or `SKC_EBADF` when `s` is not an open socket (nothing is
- *         closed then), or the `SKC_E*` code of the close.
+ * @return
+ *  - 0: the RST was requested and the handle closed.
+ *  - `SKC_EBADF`: `s` is not an open socket (nothing is closed then).
+ *  - the `SKC_E*` code of the `SO_LINGER` setsockopt when it failed for
+ *    another reason: the handle is closed all the same, but with an
+ *    ordinary close, so the peer may see a FIN instead of an RST.
+ *  - the `SKC_E*` code of the close.
  */
 SKC_EXTERN int skc_abort(skc_socket_t s);
 
@@ -278,7 +285,8 @@ SKC_EXTERN int skc_abort(skc_socket_t s);
  *  - `SKC_EAGAIN`: a non-blocking socket's send buffer is full.
  *  - `SKC_EFAULT`: `buf` is NULL while `len` is not 0 (no system call).
  *  - `SKC_EBADF`: `s` is not an open socket.
- *  - `SKC_ENOTCONN`: the socket was never connected.
+ *  - `SKC_ENOTCONN`: the socket was never connected, or is a listener
+ *    (Linux reports EPIPE for both; the errno then says ENOTCONN).
  *  - another `SKC_E*` code.
  */
 SKC_EXTERN ptrdiff_t skc_send(skc_socket_t s, const void *buf, size_t len);
@@ -312,6 +320,10 @@ SKC_EXTERN ptrdiff_t skc_recv(skc_socket_t s, void *buf, size_t len);
  * one it made (another local process could have connected first), and
  * closes the listener. Both handles are blocking and not inheritable by
  * child processes.
+ *
+ * A signal caught during the calls (a handler without `SA_RESTART`) does
+ * not make it fail: an interrupted connect is waited for and an
+ * interrupted accept is repeated.
  *
  * @param pair receives the two ends; set to `SKC_INVALID_SOCKET` on failure.
  * @return 0, `SKC_EFAULT` when `pair` is NULL, or the `SKC_E*` code of the
@@ -528,8 +540,10 @@ typedef struct skc_endpoint {
   unsigned long scope_id;    /**< IPv6 scope (interface index); 0 otherwise. */
 } skc_endpoint;
 
-/** Room skc_endpoint_format() needs for any endpoint, terminator included. */
-#define SKC_ENDPOINT_STRLEN 64
+/** Room skc_endpoint_format() needs for any endpoint, terminator included:
+ * "[" + 39 address characters + "%" + a 20-digit 64-bit scope + "]:" + 5
+ * port digits + terminator = 69, rounded up. */
+#define SKC_ENDPOINT_STRLEN 72
 
 /**
  * @brief Write an endpoint as text: "127.0.0.1:80", "[::1]:80",
@@ -823,7 +837,13 @@ typedef struct skc_graceful_report {
  *    closed then: the number may already belong to another descriptor.
  *  - `SKC_ENOTCONN`: the socket was never connected (it is closed).
  *  - another `SKC_E*` code when a system call failed (the connection is
- *    aborted and the socket closed).
+ *    aborted and the socket closed). When it was the `SO_LINGER` call of
+ *    the abort, the close is an ordinary one (the peer may see a FIN).
+ *    Never a code skc_is_try_again() accepts: the socket is gone.
+ *
+ * A wait that fails for want of resources (poll's `EAGAIN` or `ENOMEM`,
+ * WSAPoll's `WSAENOBUFS`) does not end the close: it is retried after a
+ * pause that doubles from 1 ms up to 100 ms, within the deadline.
  *
  * A reset the application has already been told about (an earlier
  * skc_recv() returned `SKC_ECONNRESET`) is not reported again: the close
@@ -947,7 +967,12 @@ SKC_EXTERN int skc_graceful_timeout(const skc_graceful *g);
  * @return the final result (see skc_graceful_advance()), or:
  *  - `SKC_ECANCELED`: called while still in progress; the connection was
  *    aborted.
- *  - `SKC_EBADF`: already finished (nothing is closed twice).
+ *  - `SKC_EBADF`: already finished (nothing is closed twice), or the
+ *    socket was found closed (skc_graceful_advance() returned
+ *    `SKC_EBADF`): its number is left alone, since it may belong to a new
+ *    descriptor by now.
+ *  - the `SKC_E*` code of the `SO_LINGER` call when the abort could not
+ *    be set up: the socket is closed with an ordinary close instead.
  *  - `SKC_EFAULT`: `g` is NULL.
  *  - `SKC_EINVAL`: `g` was never set up by skc_graceful_start().
  *  - the code of the close when the result was 0 and the close failed.
@@ -1024,8 +1049,13 @@ SKC_EXTERN int skc_closer_add(skc_closer *closer, skc_socket_t s,
  * @return the number of sockets still being closed (0 when none), or:
  *  - `SKC_EFAULT`: `closer` is NULL.
  *  - `SKC_EBUSY`: called from a `done` callback of this closer.
- *  - the code of a failed `poll()` / `WSAPoll()` (for example
- *    `SKC_ENOMEM`); the sockets stay in the closer.
+ *  - the code of a failed `poll()` / `WSAPoll()` other than a want of
+ *    resources (for example `SKC_EINVAL` when the sockets outnumber the
+ *    descriptor limit); the sockets stay in the closer. A wait that fails
+ *    for want of resources (`EAGAIN`, `ENOMEM`, WSAPoll's `WSAENOBUFS`)
+ *    is not returned: the closer pauses (1 ms, doubling up to 100 ms,
+ *    within `wait_ms`) and advances every socket without the wait's
+ *    answer, so deadlines still hold.
  */
 SKC_EXTERN int skc_closer_run(skc_closer *closer, int wait_ms);
 

@@ -69,7 +69,9 @@ static int skc__format_ipv6(const unsigned char *a, char *out, size_t size) {
 }
 
 int skc_endpoint_format(const skc_endpoint *endpoint, char *buf, size_t size) {
-  char text[SKC_ENDPOINT_STRLEN];
+  /* Larger than any endpoint, so that snprintf never truncates and the
+   * copy below never reads past it. */
+  char text[SKC_ENDPOINT_STRLEN + 8];
   char host[48];
   const unsigned char *a;
   int n;
@@ -93,7 +95,7 @@ int skc_endpoint_format(const skc_endpoint *endpoint, char *buf, size_t size) {
       buf[0] = '\0';
     return skc__plat_reject(SKC_EINVAL);
   }
-  if (n < 0 || (size_t)n >= size) {
+  if (n < 0 || (size_t)n >= size || (size_t)n >= sizeof text) {
     if (size > 0)
       buf[0] = '\0';
     return skc__plat_reject(SKC_ENOBUFS);

@@ -126,15 +126,16 @@ static int skc__closer_next_timeout(const skc_closer *c) {
   return left > INT_MAX ? INT_MAX : (int)left;
 }
 
-/* Advance the first polled entries that are ready or due, close those
- * that ended, keep the others in order, then run the callbacks. */
-static void skc__closer_round(skc_closer *c, size_t polled) {
+/* Advance the first polled entries that are ready or due (all of them
+ * when every_one is set), close those that ended, keep the others in
+ * order, then run the callbacks. */
+static void skc__closer_round(skc_closer *c, size_t polled, int every_one) {
   size_t i, kept = 0, ended = 0;
   long long now = skc__plat_monotonic_us();
   for (i = 0; i < polled; i++) {
     struct skc__closer_entry *e = &c->entries[i];
     int r = SKC_EINPROGRESS;
-    if (skc__plat_pollset_ready(c->set, i) || now >= e->due_us)
+    if (every_one || skc__plat_pollset_ready(c->set, i) || now >= e->due_us)
       r = skc_graceful_advance(&e->g);
     if (r == SKC_EINPROGRESS) {
       if (kept != i) {
@@ -177,8 +178,13 @@ static void skc__closer_destroy(skc_closer *c) {
   free(c);
 }
 
+/* The first and the longest pause after a failed wait, in milliseconds. */
+#define SKC__CLOSER_BACKOFF_FIRST_MS 1
+#define SKC__CLOSER_BACKOFF_MAX_MS 100
+
 int skc_closer_run(skc_closer *closer, int wait_ms) {
   long long until = -1;
+  int backoff = SKC__CLOSER_BACKOFF_FIRST_MS;
   if (closer == NULL)
     return skc__plat_reject(SKC_EFAULT);
   if (closer->running || closer->freeing)
@@ -197,11 +203,22 @@ int skc_closer_run(skc_closer *closer, int wait_ms) {
         timeout = (int)left;
     }
     rc = skc__plat_pollset_wait(closer->set, polled, timeout);
-    if (rc < 0) {
+    if (rc == SKC_EAGAIN || rc == SKC_ENOMEM || rc == SKC_ENOBUFS) {
+      /* The wait failed for want of resources that may come back (poll(2)
+       * EAGAIN, ENOMEM; WSAPoll WSAENOBUFS): returning would make a caller
+       * that loops spin on the error. Pause (doubling, within the time
+       * given) and advance every entry without the poll's answer: each
+       * advance is a receive that never blocks, and the deadlines hold. */
+      skc__plat_sleep_ms(backoff < timeout ? backoff : timeout);
+      if (backoff < SKC__CLOSER_BACKOFF_MAX_MS)
+        backoff *= 2;
+    } else if (rc < 0) {
       closer->running = 0;
       return rc;
+    } else {
+      backoff = SKC__CLOSER_BACKOFF_FIRST_MS;
     }
-    skc__closer_round(closer, polled);
+    skc__closer_round(closer, polled, rc < 0);
     if (closer->free_requested) {
       skc__closer_destroy(closer);
       return 0;

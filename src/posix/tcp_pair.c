@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -54,6 +55,38 @@ int skc__plat_loopback_listen(skc_socket_t *listener, unsigned short *port) {
   return 0;
 }
 
+/* connect(2), completed even when a signal interrupts it. An interrupted
+ * connect() is not undone: the connection goes on being established
+ * asynchronously, and calling connect() again would fail with EALREADY
+ * (POSIX connect(): "[EINTR] ... the connection shall be established
+ * asynchronously"). Wait until the socket is writable, then read the
+ * outcome from SO_ERROR. On failure errno holds the reason. */
+static int skc__connect(skc_socket_t s, const struct sockaddr_in *addr) {
+  struct pollfd pfd;
+  int pending = 0;
+  socklen_t size = sizeof pending;
+  if (connect(s, (const struct sockaddr *)addr, sizeof *addr) == 0)
+    return 0;
+  if (errno != EINTR)
+    return -1;
+  pfd.fd = s;
+  pfd.events = POLLOUT;
+  for (;;) {
+    pfd.revents = 0;
+    if (poll(&pfd, 1, -1) > 0)
+      break;
+    if (errno != EINTR)
+      return -1;
+  }
+  if (getsockopt(s, SOL_SOCKET, SO_ERROR, &pending, &size) != 0)
+    return -1;
+  if (pending != 0) {
+    errno = pending;
+    return -1;
+  }
+  return 0;
+}
+
 int skc__plat_loopback_connect(unsigned short port, skc_socket_t *client,
                                unsigned short *local_port) {
   struct sockaddr_in addr = skc__loopback(port);
@@ -62,7 +95,7 @@ int skc__plat_loopback_connect(unsigned short port, skc_socket_t *client,
   int err = skc__tcp_socket(&s);
   if (err != 0)
     return err;
-  if (connect(s, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+  if (skc__connect(s, &addr) != 0 ||
       getsockname(s, (struct sockaddr *)&addr, &len) != 0)
     return skc__fail_closing(s);
   *client = s;
