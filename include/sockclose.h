@@ -613,7 +613,9 @@ typedef struct skc_audit_options {
   /** `SKC_FAMILY_IPV4` or `SKC_FAMILY_IPV6`; 0 for both. */
   int family;
   /** Keep only connections held by this process id; 0 for any. Implies
-   * owners. Under Wine it misses the sockets Wine reports as pid 0. */
+   * owners. Under Wine it misses the sockets Wine reports as pid 0. On
+   * Linux, when this process's descriptors cannot be read, the list fails
+   * (see skc_audit_list()) rather than coming back short. */
   long pid;
   /** Non-zero: fill skc_connection::pid and skc_connection::process. On
    * Linux this scans /proc/PID/fd of every process (only that of `pid` when set), matching
@@ -651,7 +653,16 @@ typedef struct skc_audit_options {
  *    state, an unknown family or source, a negative pid).
  *  - `SKC_ENOTSUP`: this OS has no audit, or the source asked for is not
  *    this OS's.
- *  - `SKC_ENOMEM`, or the `SKC_E*` code of the system call that failed.
+ *  - `SKC_ESRCH`: with `pid`, that process does not exist (Linux).
+ *  - `SKC_EACCES` / `SKC_EPERM`: with `pid`, that process's descriptors
+ *    may not be read (another user's process).
+ *  - `SKC_ENOMEM`, `SKC_EMFILE` (no descriptor left to read /proc), or
+ *    the `SKC_E*` code of the system call that failed. Owners are never
+ *    left at -1 for want of descriptors or memory; without `pid`, only
+ *    processes that exit during the scan or belong to another user keep
+ *    -1.
+ *  - `SKC_EPROTO`: the kernel's netlink answer was malformed or cut
+ *    short.
  *  On failure `*list` is NULL and `*count` 0.
  */
 SKC_EXTERN int skc_audit_list(const skc_audit_options *options,
@@ -724,7 +735,9 @@ SKC_EXTERN int skc_leak_snapshot_take(skc_leak_snapshot **snapshot);
  * @param report receives the findings; may be NULL.
  * @return the number of findings (`close_wait + open_sockets`, 0 when
  *         none), or `SKC_EFAULT` when `snapshot` is NULL, or the code of
- *         the system call that failed.
+ *         the system call that failed. A socket is left out only when it
+ *         was closed during the check; any other failure to list or ask
+ *         a socket is returned, never a count that may be short.
  */
 SKC_EXTERN int skc_leak_check(const skc_leak_snapshot *snapshot,
                               skc_leak_report *report);
