@@ -282,7 +282,9 @@ SKC_EXTERN int skc_abort(skc_socket_t s);
  *  - `SKC_ECONNRESET`: the connection is gone: the peer reset it, or it
  *    closed and answered our data with an RST. Linux reports EPIPE or
  *    ECONNRESET, Windows WSAECONNRESET or WSAECONNABORTED.
- *  - `SKC_EAGAIN`: a non-blocking socket's send buffer is full.
+ *  - `SKC_EAGAIN`: a non-blocking socket's send buffer is full, or a
+ *    blocking socket's send timeout (`SO_SNDTIMEO`) passed with nothing
+ *    sent.
  *  - `SKC_EFAULT`: `buf` is NULL while `len` is not 0 (no system call).
  *  - `SKC_EBADF`: `s` is not an open socket.
  *  - `SKC_ENOTCONN`: the socket was never connected, or is a listener
@@ -302,7 +304,10 @@ SKC_EXTERN ptrdiff_t skc_send(skc_socket_t s, const void *buf, size_t len);
  *  - `SKC_ECONNRESET`: the peer reset the connection (RST), also when it
  *    closed with our data unread. Windows' WSAECONNABORTED is reported as
  *    this code too.
- *  - `SKC_EAGAIN`: a non-blocking socket has nothing to read.
+ *  - `SKC_EAGAIN`: a non-blocking socket has nothing to read, or a
+ *    blocking socket's receive timeout (`SO_RCVTIMEO`) passed (POSIX;
+ *    Windows reports that as `SKC_ETIMEDOUT`, WSAETIMEDOUT, per
+ *    Microsoft's documentation of `SO_RCVTIMEO`).
  *  - `SKC_EINVAL`: `len` is 0 (a 0 result would be mistaken for end of
  *    stream; no system call is made).
  *  - `SKC_EFAULT`: `buf` is NULL (no system call).
@@ -775,9 +780,12 @@ SKC_EXTERN void skc_leak_snapshot_free(skc_leak_snapshot *snapshot);
  * - 0: the peer closed in order: its FIN arrived, no reset. Everything it
  *   sent was read and discarded, and the socket was closed normally.
  * - `SKC_ETIMEDOUT`: the deadline passed before the peer's FIN. The
- *   connection is then aborted (RST, as skc_abort()), so no half-open
- *   connection stays behind on either side: the peer's reads end and its
- *   writes fail. Data still queued for sending at that moment is dropped;
+ *   connection is then aborted (RST, as skc_abort()): nothing stays
+ *   behind on this side. The RST is sent once and never retransmitted
+ *   (RFC 9293 section 3.5.2), so a peer that does not receive it (loss,
+ *   a partition) stays ESTABLISHED until its own next send is answered
+ *   with another RST, or its keep-alive or timeout ends it. Data still
+ *   queued for sending at that moment is dropped;
  *   skc_graceful_report::all_acked says whether there was any.
  * - `SKC_ECONNRESET`: the peer reset the connection. Our data may not
  *   have been read: the peer, or its kernel, threw it away.
@@ -839,8 +847,10 @@ typedef struct skc_graceful_report {
  * @return
  *  - 0: the peer closed in order (its FIN arrived, no reset).
  *  - `SKC_ETIMEDOUT`: the deadline passed first (or `timeout_ms` is 0);
- *    the connection was aborted with an RST, so the peer is not left
- *    half-open: its reads end and its writes fail.
+ *    the connection was aborted with an RST. When the RST arrives the
+ *    peer's reads end and its writes fail; it is sent once, so a peer
+ *    that loses it stays ESTABLISHED until it sends (see the group
+ *    description above).
  *  - `SKC_ECONNRESET`: the peer reset the connection; our data may not
  *    have been read.
  *  - `SKC_EINVAL`: `timeout_ms` is negative. The socket is untouched and
@@ -971,8 +981,9 @@ SKC_EXTERN int skc_graceful_timeout(const skc_graceful *g);
  *
  * After a result of 0 or `SKC_ECONNRESET` the socket is closed normally.
  * In every other case the connection is aborted (RST) first, so nothing
- * half-open remains: after `SKC_ETIMEDOUT`, after a failure, and when
- * called before the result was known, which gives `SKC_ECANCELED`.
+ * stays behind on this side (the peer: see `SKC_ETIMEDOUT` above): after
+ * `SKC_ETIMEDOUT`, after a failure, and when called before the result
+ * was known, which gives `SKC_ECANCELED`.
  *
  * @param g the graceful close, from skc_graceful_start().
  * @param report receives the details (see skc_graceful_report); may be

@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef _WIN32
+#ifdef _WIN32
+#include <winsock2.h>
+#else
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #endif
 
@@ -212,6 +215,33 @@ static void shutdown_on_a_listener_is_enotconn_and_it_keeps_listening(void **sta
   assert_int_equal(skc_close(listener), 0);
 }
 
+/* ---- SKC_EAGAIN also comes from a blocking socket's receive timeout ---- */
+
+static void receive_timeout_is_eagain_on_posix(void **state) {
+  skc_socket_t p[2];
+  char c;
+  int rc;
+#ifdef _WIN32
+  DWORD timeout = 100;
+  const int expected = SKC_ETIMEDOUT; /* Microsoft's documentation */
+#else
+  struct timeval timeout = {0, 100000};
+  const int expected = SKC_EAGAIN;
+#endif
+  (void)state;
+  SKCT_PAIR(p);
+#ifdef _WIN32
+  rc = setsockopt((SOCKET)p[0], SOL_SOCKET, SO_RCVTIMEO, (const char *)&timeout,
+                  (int)sizeof timeout);
+#else
+  rc = setsockopt(p[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+#endif
+  assert_int_equal(rc, 0);
+  assert_int_equal(skc_recv(p[0], &c, 1), expected);
+  assert_int_equal(skc_close(p[0]), 0);
+  assert_int_equal(skc_close(p[1]), 0);
+}
+
 #ifndef _WIN32
 /* ---- skc_tcp_pair under a signal storm (POSIX: Windows has no signals
  * that interrupt socket calls) ---- */
@@ -270,6 +300,7 @@ int main(int argc, char **argv) {
       SKCT_LEAK_CHECKED(send_on_unconnected_or_listener_is_enotconn),
       SKCT_LEAK_CHECKED(send_after_reset_is_not_enotconn),
       SKCT_LEAK_CHECKED(shutdown_on_a_listener_is_enotconn_and_it_keeps_listening),
+      SKCT_LEAK_CHECKED(receive_timeout_is_eagain_on_posix),
 #ifndef _WIN32
       SKCT_LEAK_CHECKED(tcp_pair_survives_a_signal_storm),
 #endif
