@@ -154,19 +154,39 @@ static void graceful_finish_leaves_a_reused_number_alone(void **state) {
 
 /* ---- wrong codes: a socket that is not connected ---- */
 
+/* Wine 8 answers a send on a socket that is not connected with
+ * WSAECONNRESET; Windows documents WSAENOTCONN (send, "Return value"). */
+static int expected_unconnected_send(const char *what) {
+  if (!skct_is_wine())
+    return SKC_ENOTCONN;
+  printf("Wine 8 deviation (send on %s): WSAECONNRESET (Windows: "
+         "WSAENOTCONN)\n",
+         what);
+  return SKC_ECONNRESET;
+}
+
 static void send_on_unconnected_or_listener_is_enotconn(void **state) {
   skc_socket_t fresh = skct_tcp_socket();
   unsigned short port = 0;
   skc_socket_t listener = skct_listen(&port);
   char c = 'x';
+  ptrdiff_t r;
   (void)state;
   assert_true(fresh != SKC_INVALID_SOCKET);
   assert_true(listener != SKC_INVALID_SOCKET);
   skct_set_native_error(0);
-  assert_int_equal(skc_send(fresh, &c, 1), SKC_ENOTCONN);
-  assert_int_equal(skc_translate_error(skct_native_error()), SKC_ENOTCONN);
-  assert_int_equal(skc_send(listener, &c, 1), SKC_ENOTCONN);
-  assert_int_equal(skc_translate_error(skct_native_error()), SKC_ENOTCONN);
+  r = skc_send(fresh, &c, 1);
+  assert_int_equal(r, expected_unconnected_send("a fresh socket"));
+  assert_int_equal(skc_translate_error(skct_native_error()), r);
+  if (skct_is_wine()) {
+    /* Measured: the call never returns, so it cannot be asserted here. */
+    printf("Wine 8 deviation: send on a listener blocks (Windows: "
+           "WSAENOTCONN); not run under Wine\n");
+  } else {
+    r = skc_send(listener, &c, 1);
+    assert_int_equal(r, SKC_ENOTCONN);
+    assert_int_equal(skc_translate_error(skct_native_error()), r);
+  }
   assert_int_equal(skc_close(fresh), 0);
   assert_int_equal(skc_close(listener), 0);
 }

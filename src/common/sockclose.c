@@ -55,7 +55,8 @@ int skc_abort(skc_socket_t s) {
    * EINVAL for a connection the peer already tore down counts as success
    * in skc__plat_set_linger_zero().) */
   native = skc__plat_get_native_error();
-  (void)skc__plat_close(s);
+  if (skc__handle_error(skc__plat_close(s)) == SKC_EBADF)
+    return SKC_EBADF; /* not a socket after all: nothing to reset */
   skc__plat_set_native_error(native);
   return err;
 }
