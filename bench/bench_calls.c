@@ -17,6 +17,9 @@
 #if !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
+#if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#define _DARWIN_C_SOURCE /* with _POSIX_C_SOURCE, macOS hides INADDR_LOOPBACK and the BSD names */
+#endif
 
 #include <sockclose.h>
 
@@ -310,6 +313,40 @@ static void bench_recv(int use_sockclose) {
   close_checked(pair[1]);
 }
 
+/* The end-of-stream paths, where sockclose asks the TCP state once after
+ * a recv that returned 0 (results that stay after a reset): the peer
+ * closed in order (every recv returns 0), and the peer reset the
+ * connection (after the first report, raw recv returns 0 and skc_recv
+ * SKC_ECONNRESET). Both repeat without refilling anything. */
+static void bench_recv_ended(int use_sockclose, int reset) {
+  char buf[BENCH_PAYLOAD] = {0};
+  struct linger lin = {1, 0};
+  long expected = reset && use_sockclose ? SKC_ECONNRESET : 0;
+  int pair[2];
+  long i;
+  connect_pair(pair);
+  if (reset && setsockopt(pair[1], SOL_SOCKET, SO_LINGER, &lin,
+                          (socklen_t)sizeof lin) != 0)
+    fail("SO_LINGER");
+  close_checked(pair[1]);
+  /* The first recv reports the reset (or the end) itself: uncounted. */
+  while (recv(pair[0], buf, sizeof buf, 0) > 0) {
+  }
+  case_begin();
+  for (i = 0; i < BENCH_CALLS; ++i) {
+    long n;
+    if (use_sockclose)
+      COUNTED(n = (long)skc_recv(pair[0], buf, sizeof buf));
+    else
+      COUNTED(n = (long)recv(pair[0], buf, sizeof buf, 0));
+    check_count(reset ? "recv after a reset" : "recv at the end", n,
+                expected);
+  }
+  case_end(reset ? "ended recv, after a reset" : "ended recv, end of stream",
+           use_sockclose ? "skc_recv" : "recv", BENCH_CALLS);
+  close_checked(pair[0]);
+}
+
 static void bench_shutdown(int use_sockclose) {
   long i;
   case_begin();
@@ -361,6 +398,8 @@ int main(void) {
     bench_recv(use_sockclose);
     bench_shutdown(use_sockclose);
     bench_close(use_sockclose);
+    bench_recv_ended(use_sockclose, 0);
+    bench_recv_ended(use_sockclose, 1);
   }
   /* The bracket once more at the end: it must cost what it did at first. */
   bench_empty();

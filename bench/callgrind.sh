@@ -6,7 +6,7 @@
 #
 # Usage: bench/callgrind.sh [BUILD_DIR [RESULTS_DIR]]
 #   BUILD_DIR    a build with SOCKCLOSE_BUILD_BENCH=ON (default build/release)
-#   RESULTS_DIR  where calls.tsv (every case), wrappers.tsv, lookups.tsv,
+#   RESULTS_DIR  where calls.tsv (every case), wrappers.tsv, ended.tsv, lookups.tsv,
 #                sweeps.tsv, sweep-points.tsv and calls.md (the report) are
 #                written (default: none, the report is printed only)
 # Instruction counts do not depend on the machine's load: two runs of the
@@ -72,6 +72,20 @@ awk -F'\t' '
     }
   }' "${work}/net.tsv" >"${results}/wrappers.tsv"
 
+# The end-of-stream paths: raw against sockclose, the extra getsockopt
+# included.
+awk -F'\t' '
+  $1 ~ /^ended recv/ {
+    if ($2 ~ /^skc_/) skc[$1] = $5; else { raw[$1] = $5; order[++n] = $1 }
+  }
+  END {
+    printf "case\traw\tsockclose\toverhead\n"
+    for (i = 1; i <= n; ++i) {
+      g = order[i]
+      printf "%s\t%.1f\t%.1f\t%.1f\n", substr(g, 13), raw[g], skc[g], skc[g] - raw[g]
+    }
+  }' "${work}/net.tsv" >"${results}/ended.tsv"
+
 # The lookups: headline cases, then each sweep as min..max over its hits
 # and over its misses.
 grep -E '^skc_(translate_error|err_name|strerror)	' "${work}/net.tsv" |
@@ -115,6 +129,10 @@ fi
   echo "| call | raw | sockclose | wrapper overhead |"
   echo "|---|---:|---:|---:|"
   tail -n +2 "${results}/wrappers.tsv" | awk -F'\t' '{printf "| `%s` success | %s | %s | %+.1f |\n", $1, $2, $3, $4}'
+  echo
+  echo "| \`recv\` that ends the stream | raw | sockclose | overhead |"
+  echo "|---|---:|---:|---:|"
+  tail -n +2 "${results}/ended.tsv" | awk -F'\t' '{printf "| %s | %s | %s | %+.1f |\n", $1, $2, $3, $4}'
   echo
   echo "| function | case | instructions per call |"
   echo "|---|---|---:|"

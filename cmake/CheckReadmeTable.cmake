@@ -1,9 +1,12 @@
-# cmake -DPROBE=<sockclose-probe> -DREADME=<README.md> -P CheckReadmeTable.cmake
+# cmake -DPROBE=<sockclose-probe> -DREADME=<README.md> -DRESULTS=<docs/results>
+#       -P CheckReadmeTable.cmake
 # Fails when README.md's situation table differs from the one the scenario
-# definitions generate (sockclose-probe --markdown), so the two cannot
-# drift apart. Regenerate the README part with that command.
-execute_process(COMMAND ${PROBE} --markdown OUTPUT_VARIABLE generated
-                RESULT_VARIABLE rc)
+# definitions and the recorded runs in docs/results generate
+# (sockclose-probe --markdown --results docs/results), so the table, the
+# definitions and the recorded results cannot drift apart. Regenerate the
+# README part with that command.
+execute_process(COMMAND ${PROBE} --markdown --results ${RESULTS}
+                OUTPUT_VARIABLE generated RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "sockclose-probe --markdown failed: ${rc}")
 endif()
@@ -18,5 +21,5 @@ math(EXPR length "${end} - ${begin}")
 string(SUBSTRING "${readme}" ${begin} ${length} table)
 if(NOT table STREQUAL generated)
   message(FATAL_ERROR "README.md's situation table is out of date; replace "
-    "it with the output of 'sockclose-probe --markdown':\n${generated}")
+    "it with the output of 'sockclose-probe --markdown --results docs/results':\n${generated}")
 endif()

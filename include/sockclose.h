@@ -281,7 +281,14 @@ SKC_EXTERN int skc_abort(skc_socket_t s);
  *    report EPIPE here, Windows WSAESHUTDOWN.
  *  - `SKC_ECONNRESET`: the connection is gone: the peer reset it, or it
  *    closed and answered our data with an RST. Linux reports EPIPE or
- *    ECONNRESET, Windows WSAECONNRESET or WSAECONNABORTED.
+ *    ECONNRESET, Windows WSAECONNRESET or WSAECONNABORTED. Every later
+ *    skc_send() and skc_recv() on a gone connection (reset, or dead after
+ *    `SKC_ETIMEDOUT`) reports it again.
+ *  - `SKC_ETIMEDOUT`: the connection is dead: keepalive probes or
+ *    retransmissions went unanswered (see skc_set_keepalive()). Linux's
+ *    EHOSTUNREACH, ENETUNREACH and EHOSTDOWN in this place, and Windows'
+ *    WSAENETRESET, are reported as this code (a connection attempt that
+ *    failed, reported by a later call, keeps its unreachable code).
  *  - `SKC_EAGAIN`: a non-blocking socket's send buffer is full, or a
  *    blocking socket's send timeout (`SO_SNDTIMEO`) passed with nothing
  *    sent.
@@ -303,7 +310,19 @@ SKC_EXTERN ptrdiff_t skc_send(skc_socket_t s, const void *buf, size_t len);
  *         deliver, which Windows reports as WSAESHUTDOWN); or:
  *  - `SKC_ECONNRESET`: the peer reset the connection (RST), also when it
  *    closed with our data unread. Windows' WSAECONNABORTED is reported as
- *    this code too.
+ *    this code too. It stays: every later skc_recv() and skc_send() on
+ *    the connection reports it again, never 0 (POSIX kernels return 0
+ *    after reporting a reset once; sockclose then asks the TCP state, on
+ *    that path only). Exception, Linux: once anything was received on
+ *    the connection, a reset reported once leaves nothing that tells it
+ *    from the peer's FIN, and later receives return 0 (scenario P3); a
+ *    connection that died of unanswered probes or retransmissions is
+ *    still recognised. A reset that follows the peer's FIN does not undo
+ *    that end of stream: receives keep returning 0. macOS and FreeBSD:
+ *    not done yet (not run here); their kernels return 0 after the first
+ *    report, and so does skc_recv() there.
+ *  - `SKC_ETIMEDOUT`: the connection is dead (keepalive or user timeout,
+ *    see skc_set_keepalive()); later calls report `SKC_ECONNRESET`.
  *  - `SKC_EAGAIN`: a non-blocking socket has nothing to read, or a
  *    blocking socket's receive timeout (`SO_RCVTIMEO`) passed (POSIX;
  *    Windows reports that as `SKC_ETIMEDOUT`, WSAETIMEDOUT, per
@@ -384,8 +403,13 @@ SKC_EXTERN const char *skc_err_name(int err);
 SKC_EXTERN const char *skc_strerror(int err);
 
 /**
- * @brief Does this code mean the connection is gone? True for
- * `SKC_ECONNRESET`, `SKC_ECONNABORTED`, `SKC_EPIPE` and `SKC_ENETRESET`.
+ * @brief Does this code mean the connection is gone? True for every code
+ * a reset or dead connection reports on any OS: `SKC_ECONNRESET`,
+ * `SKC_ECONNABORTED`, `SKC_EPIPE`, `SKC_ENETRESET`, `SKC_ETIMEDOUT`, and
+ * the ICMP errors Linux reports for a dead connection in place of
+ * ETIMEDOUT (`SKC_EHOSTUNREACH`, `SKC_ENETUNREACH`, `SKC_EHOSTDOWN`, as
+ * skc_translate_error() gives them; skc_send() and skc_recv() report
+ * `SKC_ETIMEDOUT` instead).
  * @return 1 or 0.
  */
 SKC_EXTERN int skc_is_connection_gone(int err);
@@ -515,16 +539,21 @@ SKC_EXTERN int skc_peer_closed(skc_socket_t s);
  * TIME_WAIT connections of an old listener count only when that one had it
  * too.
  *
- * On Windows, `SO_REUSEADDR` would let any other process bind the same
- * port and steal its connections, so this sets `SO_EXCLUSIVEADDRUSE`
- * instead: no other socket can bind the port while this one holds it
- * (Windows never refused a rebind over TIME_WAIT in the first place).
- * Microsoft documents that a port bound exclusively may stay unavailable
- * while connections accepted by the previous listener are still active.
+ * On Windows, `SO_REUSEADDR` would let other programs bind the same
+ * port and take its connections, and a bind without options already
+ * ignores TIME_WAIT, so this clears `SO_REUSEADDR` instead: since Windows
+ * Server 2003 a second socket can bind a port in use only when the first
+ * one set it, and is refused with `WSAEACCES` (`SKC_EACCES`) otherwise.
+ * `SO_EXCLUSIVEADDRUSE` is not used: Microsoft documents that a port bound
+ * exclusively may stay unavailable while connections of the previous
+ * listener are not yet inactive, which would break the restart. One case
+ * stays open on Windows: a program of the same user that binds a specific
+ * address of the port while this socket is bound to the wildcard address
+ * takes that address's connections. (Decided from Microsoft's
+ * documentation; checked under Wine, not yet on Windows.)
  *
- * @return 0; `SKC_EBADF` when `s` is not an open socket; `SKC_EINVAL` when
- *         the OS refuses the option (Windows: `s` is already bound);
- *         another `SKC_E*` code.
+ * @return 0; `SKC_EBADF` when `s` is not an open socket; another `SKC_E*`
+ *         code.
  */
 SKC_EXTERN int skc_listen_reuse(skc_socket_t s);
 
@@ -639,7 +668,11 @@ typedef struct skc_audit_options {
  * /proc/PID/fd. Windows: `GetExtendedTcpTable()` for AF_INET and
  * AF_INET6 (`TCP_TABLE_OWNER_PID_ALL` when owners are asked for, the
  * basic tables otherwise); owner names from the process image. macOS:
- * libproc, which sees only sockets that a process holds (no TIME_WAIT).
+ * the kernel's table as netstat reads it (the `net.inet.tcp.pcblist_n`
+ * sysctl, with TIME_WAIT and the connections no process holds), owners
+ * from libproc (`proc_pidfdinfo`): a TIME_WAIT row has pid 0, a row no
+ * visible process holds -1. (The macOS code has not run on macOS yet: see
+ * the README.)
  *
  * The list is not an atomic snapshot: no OS offers one. A connection that
  * changes state during the call is listed in one of its states; on a
@@ -749,6 +782,146 @@ SKC_EXTERN int skc_leak_check(const skc_leak_snapshot *snapshot,
 
 /** @brief Release a snapshot. NULL is ignored. */
 SKC_EXTERN void skc_leak_snapshot_free(skc_leak_snapshot *snapshot);
+/**@}*/
+
+/* ======================================================================
+ * Dead-peer detection
+ * ====================================================================== */
+
+/** @name Dead-peer detection
+ *
+ * A peer that vanishes without a word (its machine is gone, a cable is
+ * pulled, a NAT entry is dropped) sends neither FIN nor RST: a connection
+ * that only waits for input then waits for ever, and one that sends only
+ * fills its queue. Two kernel mechanisms notice it, and sockclose sets
+ * each with one call on every OS:
+ * - keepalive (skc_set_keepalive()): after a silence, the kernel sends
+ *   probes; when `count` of them go unanswered, the connection is dead.
+ *   This covers an idle connection.
+ * - the user timeout (skc_set_user_timeout()): how long sent data may
+ *   stay unacknowledged. This covers a connection that is sending.
+ *
+ * A connection found dead this way ends with `SKC_ETIMEDOUT` on the first
+ * skc_recv() or skc_send() that notices it, on every OS, also where the
+ * kernel reports an ICMP error it received meanwhile (Linux reports
+ * EHOSTUNREACH or ENETUNREACH then; Windows WSAENETRESET or
+ * WSAECONNABORTED), and every later call reports `SKC_ECONNRESET`, as for a
+ * reset. skc_get_dead_peer_settings() reads back what is in force.
+ */
+/**@{*/
+
+/** What skc_get_dead_peer_settings() found in force on a socket. A field
+ * the OS cannot report holds -1. */
+typedef struct skc_dead_peer_settings {
+  /** 1 when keepalive is on (`SO_KEEPALIVE`), 0 when off. */
+  int keepalive;
+  /** Milliseconds of silence before the first probe, as the OS holds it
+   * (whole seconds on Linux, macOS, FreeBSD and Windows 10 1709 and
+   * later). */
+  int idle_ms;
+  /** Milliseconds between probes. */
+  int interval_ms;
+  /** Unanswered probes after which the connection is dead. */
+  int count;
+  /** The user timeout in milliseconds; 0 when the OS default is in force. */
+  int user_timeout_ms;
+  /**
+   * The longest time, in milliseconds, from the last segment received on
+   * an idle connection until the kernel declares the silent peer dead:
+   * `idle_ms + interval_ms * count`. On Linux, a user timeout replaces the
+   * count (tcp(7), `TCP_USER_TIMEOUT`): the first probe time at or after
+   * the user timeout, and at least one probe. -1 when keepalive is off or
+   * a part is unknown.
+   */
+  long long idle_detect_ms;
+  /**
+   * The longest time, in milliseconds, that sent data may stay
+   * unacknowledged before the connection is declared dead: the user
+   * timeout. -1 when the OS default is in force (Linux: about 15 minutes
+   * with `tcp_retries2` = 15; Windows: about 21 seconds with
+   * `TcpMaxDataRetransmissions` = 5; documentation-derived) or unknown.
+   */
+  long long unacked_detect_ms;
+} skc_dead_peer_settings;
+
+/**
+ * @brief Turn keepalive on with the given timing, or off.
+ *
+ * Linux and FreeBSD: `SO_KEEPALIVE`, `TCP_KEEPIDLE`, `TCP_KEEPINTVL`,
+ * `TCP_KEEPCNT` (whole seconds). macOS: `TCP_KEEPALIVE` for the idle
+ * time, `TCP_KEEPINTVL`, `TCP_KEEPCNT`. Windows 10 1709 and later:
+ * `TCP_KEEPIDLE` and `TCP_KEEPINTVL` (whole seconds) and `TCP_KEEPCNT`
+ * (1703 and later). Where `TCP_KEEPINTVL` is missing, `SIO_KEEPALIVE_VALS`
+ * sets both times in milliseconds (sockclose never sets `TCP_KEEPIDLE`
+ * there: before 1709 the same option number read its value in
+ * milliseconds). Where `TCP_KEEPCNT` is missing, the count is fixed at 10.
+ *
+ * Rounding: where the OS takes whole seconds, each time is rounded up to
+ * the next second (1 ms becomes 1 s, never 0). Read the times in force
+ * back with skc_get_dead_peer_settings().
+ *
+ * @param s a TCP socket, connected or not (listeners pass the setting on
+ *        to accepted sockets on Linux and Windows).
+ * @param idle_ms milliseconds of silence before the first probe; 0 turns
+ *        keepalive off (then `interval_ms` and `count` are ignored).
+ * @param interval_ms milliseconds between probes (> 0).
+ * @param count unanswered probes after which the connection is dead (> 0).
+ * @return 0, with every part applied; or:
+ *  - `SKC_EINVAL`: a negative value, `interval_ms` or `count` 0 while
+ *    `idle_ms` is not, or a value the OS refuses (Linux: more than 32767 s
+ *    or 127 probes). Nothing is changed when the check is sockclose's own;
+ *    a value the OS refuses may leave the earlier parts applied.
+ *  - `SKC_ENOTSUP`: `count` is not 10 where the OS cannot set the count
+ *    (Windows before 10 1703). Nothing is changed.
+ *  - `SKC_EBADF`: `s` is not an open socket.
+ *  - `SKC_ENOPROTOOPT`: `s` is not a TCP socket.
+ *  - another `SKC_E*` code.
+ */
+SKC_EXTERN int skc_set_keepalive(skc_socket_t s, int idle_ms, int interval_ms,
+                                 int count);
+
+/**
+ * @brief Limit how long sent data may stay unacknowledged before the
+ * connection is declared dead.
+ *
+ * Linux: `TCP_USER_TIMEOUT` (milliseconds). Windows: `TCP_MAXRTMS`
+ * (milliseconds), or `TCP_MAXRT` (whole seconds, rounded up) where it is
+ * missing; this also bounds connection attempts. macOS:
+ * `TCP_RXT_CONNDROPTIME` (whole seconds, rounded up). On Linux the user
+ * timeout also ends a keepalive that has gone unanswered that long.
+ *
+ * @param s a TCP socket.
+ * @param timeout_ms the limit in milliseconds (> 0), or 0 for the OS
+ *        default.
+ * @return 0; or:
+ *  - `SKC_EINVAL`: `timeout_ms` is negative.
+ *  - `SKC_ENOTSUP`: the OS has no such option (FreeBSD and other
+ *    systems; Windows without `TCP_MAXRT`, and Wine 8, which implements
+ *    neither option), or `timeout_ms` is 0 on Windows, which documents no
+ *    value that restores its default. The native error slot holds the
+ *    OS's refusal (for example WSAENOPROTOOPT) where there was one.
+ *  - `SKC_EBADF`: `s` is not an open socket.
+ *  - `SKC_ENOPROTOOPT`: `s` is not a TCP socket.
+ *  - another `SKC_E*` code.
+ */
+SKC_EXTERN int skc_set_user_timeout(skc_socket_t s, int timeout_ms);
+
+/**
+ * @brief Read back the keepalive and user timeout in force on a socket,
+ * and the longest time until a dead peer is noticed, for logging.
+ *
+ * @param s a TCP socket.
+ * @param settings receives the values; -1 in a field the OS cannot
+ *        report. Windows before 10 1709 (and Wine 8) cannot report the
+ *        keepalive times; where it cannot report the count either, the
+ *        count is the fixed 10 that Windows documents.
+ * @return 0; `SKC_EFAULT` when `settings` is NULL; `SKC_EBADF` when `s` is
+ *         not an open socket; `SKC_ENOPROTOOPT` when `s` is not a TCP
+ *         socket; another `SKC_E*` code. On failure `*settings` holds -1
+ *         in every field.
+ */
+SKC_EXTERN int skc_get_dead_peer_settings(skc_socket_t s,
+                                          skc_dead_peer_settings *settings);
 /**@}*/
 
 /* ======================================================================
@@ -868,10 +1041,12 @@ typedef struct skc_graceful_report {
  * WSAPoll's `WSAENOBUFS`) does not end the close: it is retried after a
  * pause that doubles from 1 ms up to 100 ms, within the deadline.
  *
- * A reset the application has already been told about (an earlier
- * skc_recv() returned `SKC_ECONNRESET`) is not reported again: the close
- * then returns 0. Do not shut the read side down before (`SKC_SHUT_RD`):
- * the end of stream it produces would look like the peer's FIN.
+ * A reset or a death the application has already been told about (an
+ * earlier skc_recv() returned `SKC_ECONNRESET` or `SKC_ETIMEDOUT`) is
+ * reported again as `SKC_ECONNRESET`, never as 0 (on Linux, except for
+ * a reset after data had been received: scenario P3). Do not shut the read side down
+ * before (`SKC_SHUT_RD`): the end of stream it produces would look like
+ * the peer's FIN.
  */
 SKC_EXTERN int skc_close_graceful(skc_socket_t s, int timeout_ms);
 

@@ -31,9 +31,25 @@ void skc__plat_set_native_error(int native);
 /* Store in the native slot the code this platform uses for a condition that
  * the common code rejected without a system call (SKC_EINVAL, SKC_EFAULT,
  * SKC_EBADF, SKC_ENOTCONN, SKC_ENOBUFS, SKC_ENOMEM, SKC_ENOTSUP,
- * SKC_ETIMEDOUT, SKC_ECANCELED, SKC_EBUSY), and
+ * SKC_ETIMEDOUT, SKC_ECANCELED, SKC_EBUSY, SKC_ENOPROTOOPT,
+ * SKC_ECONNRESET), and
  * return err unchanged. */
 int skc__plat_reject(int err);
+
+/* The operations report WSAENOTSOCK (Windows' code for a closed, invalid
+ * or non-socket handle) as SKC_EBADF, as POSIX does for the first two:
+ * err unchanged otherwise. (common, src/common/sockclose.c) */
+int skc__handle_error(int err);
+
+/* What a receive that returned 0 reports: 0 for an orderly end of
+ * stream, SKC_ECONNRESET (with the native code stored) for a connection
+ * that is gone. (common, src/common/sockclose.c) */
+int skc__end_of_stream(skc_socket_t s);
+
+/* The code a dead connection reports, the same on every OS: the ICMP
+ * errors Linux reports in place of ETIMEDOUT, and Windows' WSAENETRESET,
+ * become SKC_ETIMEDOUT; other codes are returned unchanged. (common) */
+int skc__dead_connection(int err);
 
 /* ---- init.c: library start-up ---- */
 
@@ -72,6 +88,19 @@ int skc__plat_never_connected(skc_socket_t s);
  * code when the OS cannot tell. Leaves the native error slot alone. */
 int skc__plat_is_listener(skc_socket_t s);
 
+/* After a receive returned 0: 1 when that is an orderly end of stream
+ * (the peer's FIN, our own SHUT_RD) or the OS cannot tell, 0 when the
+ * connection is gone without one (reset, timed out) and an earlier call
+ * already reported it. Called only on that path; it must leave the
+ * native error slot as it found it. */
+int skc__plat_ended_in_order(skc_socket_t s);
+
+/* Was this connection ever established (0 after a connection attempt
+ * that failed)? 1 yes or when the OS cannot tell, 0 no. Asked only after
+ * a send or receive failed with an unreachable error; it must leave the
+ * native error slot as it found it. */
+int skc__plat_was_established(skc_socket_t s);
+
 int skc__plat_set_inheritable(skc_socket_t s, int inheritable);
 
 /* ---- tcp_pair.c: loopback primitives for skc_tcp_pair() ---- */
@@ -102,8 +131,9 @@ int skc__plat_loopback_accept(skc_socket_t listener, skc_socket_t *server,
  * below), or SKC_ENOTSUP when the OS cannot tell or s is not TCP. */
 int skc__plat_tcp_state(skc_socket_t s);
 
-/* Set the option that lets a restarted listener bind over TIME_WAIT
- * without allowing port stealing: SO_REUSEADDR / SO_EXCLUSIVEADDRUSE. */
+/* Prepare s so that a restarted listener binds over TIME_WAIT without
+ * allowing port stealing: POSIX sets SO_REUSEADDR, Windows clears it
+ * (src/win32/tcp_state.c gives the evidence). */
 int skc__plat_listen_reuse(skc_socket_t s);
 
 /* What the leak check and the table lookup need to know of one socket. */
@@ -234,5 +264,29 @@ void skc__plat_sleep_ms(int ms);
  * including our FIN if it was queued? 1 yes, 0 no, SKC_ENOTSUP when the
  * OS cannot tell. Leaves the native error slot as it found it. */
 int skc__plat_send_queue_acked(skc_socket_t s);
+
+/* ==== dead-peer detection ====
+ * keepalive.c on each platform; argument checks, rounding and the
+ * detection times are in src/common/keepalive.c. */
+
+/* Milliseconds rounded up to whole seconds: 1..1000 ms give 1 s, never 0
+ * (0 gives 0). (common) */
+int skc__seconds_rounded_up(int ms);
+
+/* idle_ms 0 turns keepalive off; otherwise idle_ms, interval_ms and count
+ * are > 0 (validated). Applies the timing before turning keepalive on. */
+int skc__plat_set_keepalive(skc_socket_t s, int idle_ms, int interval_ms,
+                            int count);
+
+/* timeout_ms >= 0 (validated); 0 for the OS default. */
+int skc__plat_set_user_timeout(skc_socket_t s, int timeout_ms);
+
+/* Fill keepalive, idle_ms, interval_ms, count and user_timeout_ms with
+ * what is in force (-1 where the OS cannot tell); the common code fills
+ * the detection times. *replaces_count is set to 1 where a user timeout
+ * ends an unanswered keepalive instead of the count (Linux). Fails only
+ * when s is no open TCP socket. */
+int skc__plat_get_dead_peer(skc_socket_t s, skc_dead_peer_settings *settings,
+                            int *replaces_count);
 
 #endif /* SKC_PLATFORM_H */

@@ -131,7 +131,15 @@ long long skct_thread_cpu_us(void);
  * GetProcessHandleCount) of this process; -1 when unknown. */
 long skct_count_descriptors(void);
 
-/* Count, in the machine's TCP table (Linux /proc/net/tcp, Windows
+/* Raise this process's soft descriptor limit to at least wanted (POSIX;
+ * children started later inherit it): macOS starts programs with 256,
+ * many Linux machines with 1024. Returns the limit now in force (at least
+ * wanted), or the highest the hard limit allows (less than wanted); on
+ * Windows, where handles have no such limit, wanted. */
+long skct_raise_descriptor_limit(long wanted);
+
+/* Count, in the machine's TCP table (Linux /proc/net/tcp, macOS the
+ * net.inet.tcp.pcblist_n sysctl through skc_audit_list, Windows
  * GetExtendedTcpTable), the IPv4 connections in CLOSE_WAIT and in
  * FIN_WAIT_2 that have one end on port and, unless other_port is 0, the
  * other end on other_port. 0 on success. */

@@ -15,6 +15,7 @@
 #define NATIVE_OWN_SHUTDOWN WSAESHUTDOWN
 #define NATIVE_ENOTCONN WSAENOTCONN
 #define NATIVE_BAD_HANDLE WSAENOTSOCK
+#define NATIVE_ECONNRESET WSAECONNRESET
 #else
 #include <errno.h>
 #define NATIVE_EINVAL EINVAL
@@ -22,6 +23,7 @@
 #define NATIVE_OWN_SHUTDOWN EPIPE
 #define NATIVE_ENOTCONN ENOTCONN
 #define NATIVE_BAD_HANDLE EBADF
+#define NATIVE_ECONNRESET ECONNRESET
 #endif
 
 #define SILENCE_MS 300
@@ -73,15 +75,15 @@ static void null_buffers_and_zero_lengths(void **state) {
  * argument on Windows). The buffer is allocated, not touched, so only the
  * pages written are committed. */
 static void huge_recv_length_is_clamped(void **state) {
+  (void)state;
+#if SIZE_MAX <= 0xFFFFFFFFu
+  /* A 32-bit process cannot allocate such a buffer. (A preprocessor test:
+   * MSVC warns about a constant condition, C4127.) */
+  skip();
+#else
   skc_socket_t p[2];
   size_t big = (size_t)INT_MAX + 16;
   char *buf;
-  (void)state;
-  if (sizeof(size_t) <= 4) {
-    /* A 32-bit process cannot allocate such a buffer. */
-    skip();
-    return;
-  }
   buf = malloc(big);
   assert_non_null(buf);
   SKCT_PAIR(p);
@@ -92,6 +94,7 @@ static void huge_recv_length_is_clamped(void **state) {
   free(buf);
   skc_close(p[0]);
   skc_close(p[1]);
+#endif
 }
 
 /* After a failure the OS's own code is still in errno / WSAGetLastError(),
@@ -212,6 +215,33 @@ static void init_is_reference_counted(void **state) {
   skc_close(p[1]);
 }
 
+/* Results that stay: after a reset was reported, later receives report
+ * it again with the native code in the error slot (on Linux sockclose
+ * stores ECONNRESET where the kernel returned 0). */
+static void reset_stays_with_its_native_code(void **state) {
+  skc_socket_t p[2];
+  char buf[4];
+  int i;
+  (void)state;
+  SKCT_PAIR(p);
+  assert_int_equal(skc_abort(p[1]), 0);
+  assert_true(skct_wait_readable(p[0], SKCT_DEADLINE_MS));
+  for (i = 0; i < 3; i++) {
+    ptrdiff_t n;
+    skct_set_native_error(0);
+    n = skc_recv(p[0], buf, sizeof buf);
+    if (skct_is_wine()) {
+      /* Wine 8 deviation: a recv issued after an RST arrived returns 0
+       * (Windows: WSAECONNRESET, every time). */
+      assert_int_equal(n, 0);
+      continue;
+    }
+    assert_int_equal(n, SKC_ECONNRESET);
+    assert_int_equal(skct_native_error(), NATIVE_ECONNRESET);
+  }
+  skc_close(p[0]);
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       SKCT_LEAK_CHECKED(shutdown_rejects_bad_how_without_a_call),
@@ -222,6 +252,7 @@ int main(int argc, char **argv) {
       SKCT_LEAK_CHECKED(inheritable_handle_keeps_connection_open),
       SKCT_LEAK_CHECKED(non_inheritable_handle_closes_at_once),
       SKCT_LEAK_CHECKED(set_inheritable_on_bad_handle),
+      SKCT_LEAK_CHECKED(reset_stays_with_its_native_code),
       SKCT_LEAK_CHECKED(init_is_reference_counted),
   };
   int rc = skct_main(argc, argv);

@@ -809,6 +809,17 @@ static void closer_lingers_10000_connections(void **state) {
   int reset_result = expected_after_reset("closer, resetting peers");
   (void)state;
   memset(response, 'R', sizeof response);
+  {
+    /* Each side holds MANY_CONNECTIONS descriptors (the peers' process
+     * inherits the limit): more than macOS's default soft limit of 256 or
+     * a Linux default of 1024, so the test raises its own. */
+    long needed = MANY_CONNECTIONS + 256;
+    long limit = skct_raise_descriptor_limit(needed);
+    if (limit < needed)
+      print_error("this test needs %ld descriptors; the hard limit allows %ld\n",
+                  needed, limit);
+    assert_true(limit >= needed);
+  }
   conns = calloc(MANY_CONNECTIONS, sizeof *conns);
   assert_non_null(conns);
   {

@@ -99,6 +99,10 @@ static void restart_without_helper(void **state) {
   }
 }
 
+/* One outcome everywhere: with the helper the restart binds at once. POSIX
+ * through SO_REUSEADDR; Windows because a bind without SO_REUSEADDR or
+ * SO_EXCLUSIVEADDRUSE ignores TIME_WAIT (src/win32/tcp_state.c has the
+ * evidence; Wine agrees, Windows itself has not run this yet). */
 static void restart_with_helper(void **state) {
   long long overflows = skct_time_wait_overflows();
   size_t time_waits;
@@ -128,8 +132,9 @@ static void restart_with_helper(void **state) {
 
 /* While the server holds the port, another process binding it with
  * SO_REUSEADDR (which on Windows would otherwise take the port over) is
- * refused: Windows answers WSAEACCES for a port bound with
- * SO_EXCLUSIVEADDRUSE, POSIX EADDRINUSE for a port being listened on. */
+ * refused: Windows answers WSAEACCES for a port whose socket did not set
+ * SO_REUSEADDR itself (Microsoft, "Sharing Transport Addresses": DENIED),
+ * POSIX EADDRINUSE for a port being listened on. */
 static void second_process_cannot_take_the_port(void **state) {
   unsigned short port = 0;
   int err = 0, status;

@@ -5,6 +5,7 @@
  * they agree. The situations are the test suite's own
  * (tests/scenarios/scenarios.c).
  */
+#include "probe_results.h"
 #include "scenarios.h"
 #include "support.h"
 
@@ -41,7 +42,16 @@ static const char usage[] =
     "                (absent values are null)\n"
     "  --only IDS    run only these situations, e.g. --only S4,S7\n"
     "  --markdown    print the README's situation table (from the scenario\n"
-    "                definitions; runs nothing)\n"
+    "                definitions and the recorded runs; runs nothing). Each\n"
+    "                platform's cells come from that platform's recorded\n"
+    "                --json document and say where they come from: measured\n"
+    "                (on Linux, under Wine, on Windows or macOS in CI), or\n"
+    "                Microsoft's documentation where no run exists\n"
+    "  --results DIR the recorded runs for --markdown (default docs/results):\n"
+    "                linux.json, wine-x86_64.json, wine-i686.json,\n"
+    "                windows-msvc-x64.json, windows-msvc-x86.json,\n"
+    "                windows-mingw.json, macos.json; a missing file is a\n"
+    "                platform without a recorded run\n"
     "  --help        this text\n"
     "\n"
     "exit status: 0 when every promise was kept, 1 when one was broken or a\n"
@@ -153,27 +163,126 @@ static void print_table(const struct row *rows, size_t n, int kept, int broken,
          skct_is_wine() ? ", Wine" : "");
 }
 
-/* The README's table, from the scenario definitions. */
-static void print_markdown(void) {
+/* "`value` (source)" into buf. */
+static void cell(char *buf, size_t size, const char *value, const char *source) {
+  if (source != NULL && source[0] != '\0')
+    snprintf(buf, size, "`%s` (%s)", value, source);
+  else
+    snprintf(buf, size, "`%s`", value);
+}
+
+/* The labels of the runs among first..last that recorded value for id,
+ * joined with ", " into out. */
+static void agreeing_runs(const probe_run *runs, int first, int last,
+                          const char *id, const char *value, char *out,
+                          size_t size) {
+  int i;
+  out[0] = '\0';
+  for (i = first; i <= last; i++) {
+    const char *v = probe_results_native(&runs[i], id);
+    if (v != NULL && strcmp(v, value) == 0) {
+      size_t used = strlen(out);
+      snprintf(out + used, size - used, "%s%s", used ? ", " : "", runs[i].label);
+    }
+  }
+}
+
+/* Linux: the recorded run; without one, the suite's expectation. */
+static void linux_cell(const probe_run *runs, const skcs_scenario *s, char *buf,
+                       size_t size) {
+  const char *v = probe_results_native(&runs[PROBE_LINUX], s->id);
+  if (v != NULL)
+    cell(buf, size, v, strcmp(v, s->linux_native) == 0
+                           ? NULL
+                           : "recorded run; differs from the suite's expectation");
+  else
+    cell(buf, size, s->linux_native, "expected; no recorded Linux run");
+}
+
+/* Windows: a run on Windows itself when one is recorded; else the Wine
+ * runs where Wine behaves like Windows; else Microsoft's documentation
+ * (with what Wine measured, where the documentation allows several
+ * results and Wine's own note does not already say it). */
+static void windows_cell(const probe_run *runs, const skcs_scenario *s,
+                         char *buf, size_t size) {
+  char source[384], who[128];
+  const char *wine_value = probe_results_native(&runs[PROBE_WINE_X86_64], s->id);
+  int i;
+  if (wine_value == NULL)
+    wine_value = probe_results_native(&runs[PROBE_WINE_I686], s->id);
+  for (i = PROBE_WINDOWS_MSVC_X64; i <= PROBE_WINDOWS_MINGW; i++) {
+    const char *v = probe_results_native(&runs[i], s->id);
+    if (v != NULL) {
+      agreeing_runs(runs, PROBE_WINDOWS_MSVC_X64, PROBE_WINDOWS_MINGW, s->id, v,
+                    who, sizeof who);
+      snprintf(source, sizeof source, "measured on %s in CI", who);
+      cell(buf, size, v, source);
+      return;
+    }
+  }
+  if (s->windows_native != NULL && s->wine_note == NULL &&
+      s->wine_native == NULL && wine_value != NULL) {
+    agreeing_runs(runs, PROBE_WINE_X86_64, PROBE_WINE_I686, s->id, wine_value,
+                  who, sizeof who);
+    snprintf(source, sizeof source,
+             "measured under Wine 8 (%s); not yet run on Windows", who);
+    cell(buf, size, wine_value, source);
+  } else if (s->windows_native != NULL) {
+    cell(buf, size, s->windows_native,
+         s->wine_note != NULL
+             ? "Microsoft's documentation; Wine 8 differs; not yet run on Windows"
+             : "expected; no recorded run");
+  } else if (wine_value != NULL && s->wine_note == NULL) {
+    snprintf(source, sizeof source,
+             "Microsoft's documentation; Wine 8 measured `%s`; not yet run on "
+             "Windows",
+             wine_value);
+    cell(buf, size, s->windows_text, source);
+  } else {
+    cell(buf, size, s->windows_text,
+         "Microsoft's documentation; not yet run on Windows");
+  }
+}
+
+static void macos_cell(const probe_run *runs, const skcs_scenario *s, char *buf,
+                       size_t size) {
+  const char *v = probe_results_native(&runs[PROBE_MACOS], s->id);
+  if (v != NULL)
+    cell(buf, size, v, "measured on macOS in CI");
+  else
+    snprintf(buf, size, "not run yet");
+}
+
+/* The README's table, from the scenario definitions and the recorded runs;
+ * rows are the scenario table's, whatever it holds. */
+static int print_markdown(const char *results_dir) {
+  probe_run runs[PROBE_RUNS];
+  char linux_text[512], windows_text[512], macos_text[512];
   size_t i;
-  puts("| # | situation | Linux native | Windows native | sockclose | Wine 8, "
-       "where it differs from Windows |");
-  puts("|---|---|---|---|---|---|");
+  int err = probe_results_load(results_dir, runs);
+  puts("| # | situation | Linux native | Windows native | macOS native | "
+       "sockclose | Wine 8, where it differs from Windows |");
+  puts("|---|---|---|---|---|---|---|");
   for (i = 0; i < skcs_scenario_count; i++) {
     const skcs_scenario *s = &skcs_scenarios[i];
-    printf("| %s | %s | `%s` | `%s` | %s%s%s | %s%s%s |\n", s->id, s->title,
-           s->linux_native, s->windows_native ? s->windows_native : s->windows_text,
-           s->per_platform ? "" : "`",
+    linux_cell(runs, s, linux_text, sizeof linux_text);
+    windows_cell(runs, s, windows_text, sizeof windows_text);
+    macos_cell(runs, s, macos_text, sizeof macos_text);
+    printf("| %s | %s | %s | %s | %s | %s%s%s | %s%s%s |\n", s->id, s->title,
+           linux_text, windows_text, macos_text, s->per_platform ? "" : "`",
            s->per_platform ? s->per_platform : s->promise,
            s->per_platform ? "" : "`", s->wine_note ? s->wine_note : "",
            s->wine_promise ? "; sockclose: " : "",
            s->wine_promise ? s->wine_promise : "");
   }
+  probe_results_free(runs);
+  return err == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
   const char *only = NULL;
-  int json = 0;
+  const char *results_dir = "docs/results";
+  int json = 0, markdown = 0;
   int i;
   size_t n = 0, k;
   int kept = 0, broken = 0, errors = 0;
@@ -190,8 +299,9 @@ int main(int argc, char **argv) {
     } else if (strncmp(argv[i], "--only=", 7) == 0) {
       only = argv[i] + 7;
     } else if (strcmp(argv[i], "--markdown") == 0) {
-      print_markdown();
-      return 0;
+      markdown = 1;
+    } else if (strcmp(argv[i], "--results") == 0 && i + 1 < argc) {
+      results_dir = argv[++i];
     } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       fputs(usage, stdout);
       return 0;
@@ -201,6 +311,8 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  if (markdown)
+    return print_markdown(results_dir);
   if (only != NULL) {
     const char *p = only;
     while (*p) {

@@ -6,7 +6,12 @@
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L /* nanosleep, localtime in C11 mode */
 #endif
+#if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#define _DARWIN_C_SOURCE /* with _POSIX_C_SOURCE, macOS hides INADDR_LOOPBACK and the BSD names */
+#endif
 #include "sockclose.h"
+
+#include "audit_prometheus.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +47,9 @@ static const char usage_text[] =
     "  -4, -6                 IPv4 or IPv6 only\n"
     "  -P, --processes        show the process holding each connection\n"
     "      --json             JSON instead of a table\n"
+    "      --prometheus       metrics in the Prometheus text format (connections\n"
+    "                         per state, CLOSE_WAIT per process, TIME_WAIT\n"
+    "                         against the ephemeral port range); implies -P\n"
     "  -w, --watch SECONDS    print the count per state every SECONDS\n"
     "  -n, --count N          with --watch: stop after N refreshes\n"
     "      --fail-if EXPR     exit with status 1 when EXPR holds, e.g.\n"
@@ -98,6 +106,7 @@ typedef struct threshold {
 typedef struct config {
   skc_audit_options options;
   int json;
+  int prometheus;
   int processes;
   double watch;
   long count;
@@ -257,6 +266,9 @@ static int parse_args(int argc, char **argv, config *cfg) {
       cfg->processes = 1;
     } else if (strcmp(a, "--json") == 0) {
       cfg->json = 1;
+    } else if (strcmp(a, "--prometheus") == 0) {
+      cfg->prometheus = 1;
+      cfg->processes = 1;
     } else if (strcmp(a, "-w") == 0 || strcmp(a, "--watch") == 0) {
       char *end;
       TAKES_VALUE();
@@ -290,6 +302,8 @@ static int parse_args(int argc, char **argv, config *cfg) {
   }
   if (cfg->count != 0 && cfg->watch == 0)
     return usage_error("%s", "--count needs --watch");
+  if (cfg->prometheus && (cfg->json || cfg->watch > 0))
+    return usage_error("%s", "--prometheus prints once, without --json or --watch");
   cfg->options.owners = cfg->processes;
   return -1;
 }
@@ -599,16 +613,24 @@ int main(int argc, char **argv) {
     skc_connection *list = NULL;
     size_t n = 0;
     long long counts[SKC_TCP_STATE_COUNT];
+    int write_failed = 0;
     if (audit_once(&cfg, &list, &n) != 0) {
       rc = EXIT_AUDIT;
     } else {
       count_states(list, n, counts);
-      if (cfg.json)
+      if (cfg.prometheus) {
+        audit_port_range ports = audit_ephemeral_ports();
+        if (audit_write_prometheus(stdout, list, n, &ports) != 0 || fflush(stdout) != 0) {
+          fprintf(stderr, "sockclose-audit: cannot write the metrics\n");
+          write_failed = 1;
+        }
+      } else if (cfg.json)
         print_json(&cfg, list, n, counts);
       else
         print_table(&cfg, list, n, counts);
       fflush(stdout);
-      rc = check_thresholds(&cfg, counts, n) ? EXIT_THRESHOLD : 0;
+      rc = write_failed ? EXIT_AUDIT
+           : check_thresholds(&cfg, counts, n) ? EXIT_THRESHOLD : 0;
       skc_audit_free(list);
     }
   }

@@ -63,8 +63,21 @@ int skc_last_error(void) {
 }
 
 int skc_is_connection_gone(int err) {
-  return err == SKC_ECONNRESET || err == SKC_ECONNABORTED ||
-         err == SKC_EPIPE || err == SKC_ENETRESET;
+  switch (err) {
+  case SKC_ECONNRESET:
+  case SKC_ECONNABORTED:
+  case SKC_EPIPE:
+  case SKC_ENETRESET:
+  /* A dead connection: the time-out, and the ICMP errors Linux reports
+   * in its place (skc_translate_error() keeps them apart). */
+  case SKC_ETIMEDOUT:
+  case SKC_EHOSTUNREACH:
+  case SKC_ENETUNREACH:
+  case SKC_EHOSTDOWN:
+    return 1;
+  default:
+    return 0;
+  }
 }
 
 int skc_is_try_again(int err) {

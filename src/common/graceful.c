@@ -57,7 +57,7 @@ static int skc__graceful_failure(int err) {
     /* Windows says WSAENOTSOCK for a closed or invalid handle. */
     return SKC_EBADF;
   default:
-    return err;
+    return skc__dead_connection(err);
   }
 }
 
@@ -128,8 +128,8 @@ int skc_graceful_advance(skc_graceful *g) {
         return skc__graceful_timed_out(g);
       continue;
     }
-    if (n == 0)
-      return skc__graceful_end(g, 0);
+    if (n == 0) /* or a death an earlier call reported: not 0 then */
+      return skc__graceful_end(g, skc__end_of_stream(g->socket));
     if (n == SKC_EAGAIN)
       break;
     if (n == SKC_EINTR)

@@ -14,7 +14,7 @@ void skc_cleanup(void) { skc__plat_cleanup(); }
  * tell it from a handle that is not a socket; POSIX says EBADF for the
  * first two. The operations report all of them as SKC_EBADF so that a
  * stale handle yields the same code on every OS. */
-static int skc__handle_error(int err) {
+int skc__handle_error(int err) {
   return err == SKC_ENOTSOCK ? SKC_EBADF : err;
 }
 
@@ -67,6 +67,49 @@ static size_t skc__io_len(size_t len) {
   return len > (size_t)SKC_IO_MAX ? (size_t)SKC_IO_MAX : len;
 }
 
+/* Results that stay: POSIX reports a reset or a time-out once and then
+ * returns 0 from recv, as for the peer's FIN (Linux: sock_error() clears
+ * sk_err, and tcp_done() has set RCV_SHUTDOWN). Windows keeps failing
+ * with WSAECONNRESET ("Windows Sockets Error Codes": the socket is no
+ * longer usable), so later calls report SKC_ECONNRESET on every OS. The
+ * kernel's TCP state tells the two 0s apart; asked only after a 0. */
+int skc__end_of_stream(skc_socket_t s) {
+  if (skc__plat_ended_in_order(s))
+    return 0;
+  return skc__plat_reject(SKC_ECONNRESET);
+}
+
+int skc__dead_connection(int err) {
+  switch (err) {
+  case SKC_EHOSTUNREACH:
+  case SKC_ENETUNREACH:
+  case SKC_EHOSTDOWN:
+    /* Linux ends a connection whose retransmissions or keepalive probes
+     * went unanswered with the last ICMP error it received instead of
+     * ETIMEDOUT (tcp_write_err(): sk_err_soft ? : ETIMEDOUT). On an
+     * established connection these errors are soft and are reported
+     * only then (tcp_v4_err()), so they mean the time-out. */
+  case SKC_ENETRESET:
+    /* Windows: "the connection has been broken due to keep-alive
+     * activity detecting a failure while the operation was in progress"
+     * (WSAENETRESET, "Windows Sockets Error Codes"). */
+    return SKC_ETIMEDOUT;
+  default:
+    return err;
+  }
+}
+
+/* skc__dead_connection() for a send or receive on s: an unreachable
+ * error also ends a connection attempt that failed (a non-blocking
+ * connect whose result a later call reports), which keeps its own code. */
+static int skc__io_failure(skc_socket_t s, int err) {
+  if ((err == SKC_EHOSTUNREACH || err == SKC_ENETUNREACH ||
+       err == SKC_EHOSTDOWN) &&
+      !skc__plat_was_established(s))
+    return err;
+  return skc__dead_connection(err);
+}
+
 /* One situation, one result for a failed send. */
 static int skc__send_situation(skc_socket_t s, int err) {
   int native;
@@ -94,15 +137,20 @@ static int skc__send_situation(skc_socket_t s, int err) {
      * example after the peer's RST was seen by an earlier call, as
      * WSAECONNABORTED ("An established connection was aborted by the
      * software in your host computer", Windows Sockets Error Codes). To
-     * the caller the connection is gone just as after WSAECONNRESET. */
+     * the caller the connection is gone just as after WSAECONNRESET. The
+     * same code also reports a retransmission time-out ("possibly due to a
+     * data transmission time-out"), and nothing on the socket tells the
+     * two apart; the common case, a send after the peer's RST (Linux:
+     * ECONNRESET or EPIPE), keeps its code, and skc_is_connection_gone()
+     * is true either way. */
     return SKC_ECONNRESET;
   default:
-    return skc__handle_error(err);
+    return skc__io_failure(s, skc__handle_error(err));
   }
 }
 
 /* One situation, one result for a failed recv. */
-static ptrdiff_t skc__recv_situation(int err) {
+static ptrdiff_t skc__recv_situation(skc_socket_t s, int err) {
   switch (err) {
   case SKC_ESHUTDOWN:
     /* Windows fails recv after our own SD_RECEIVE with WSAESHUTDOWN; POSIX
@@ -113,8 +161,17 @@ static ptrdiff_t skc__recv_situation(int err) {
     /* Windows reports some resets on a receive as WSAECONNABORTED. */
     return SKC_ECONNRESET;
   default:
-    return skc__handle_error(err);
+    return skc__io_failure(s, skc__handle_error(err));
   }
+}
+
+/* A recv that returned no bytes: the end of the stream, or a failure.
+ * Kept out of line, so that the success path costs what it did. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static ptrdiff_t skc__recv_ended(skc_socket_t s, ptrdiff_t n) {
+  return n == 0 ? skc__end_of_stream(s) : skc__recv_situation(s, (int)n);
 }
 
 ptrdiff_t skc_send(skc_socket_t s, const void *buf, size_t len) {
@@ -136,7 +193,7 @@ ptrdiff_t skc_recv(skc_socket_t s, void *buf, size_t len) {
   if (s == SKC_INVALID_SOCKET)
     return skc__plat_reject(SKC_EBADF);
   n = skc__plat_recv(s, buf, skc__io_len(len));
-  return n >= 0 ? n : skc__recv_situation((int)n);
+  return n > 0 ? n : skc__recv_ended(s, n);
 }
 
 int skc_set_inheritable(skc_socket_t s, int inheritable) {

@@ -193,12 +193,6 @@ int skc__tcp_state_by_table(const skc__socket_info *info) {
 
 /* ---- the public calls ---- */
 
-/* As in sockclose.c: Windows cannot tell a stale handle from one that is
- * not a socket, so both are SKC_EBADF on every OS. */
-static int skc__handle_error(int err) {
-  return err == SKC_ENOTSOCK ? SKC_EBADF : err;
-}
-
 int skc_tcp_state(skc_socket_t s) {
   if (s == SKC_INVALID_SOCKET)
     return skc__plat_reject(SKC_EBADF);

@@ -1,7 +1,6 @@
 /*
- * POSIX: the machine's connection table (Linux in audit_linux.c, macOS
- * through libproc here) and this process's own sockets for the leak
- * check.
+ * POSIX: the machine's connection table (Linux in audit_linux.c, macOS in
+ * audit_macos.c) and this process's own sockets for the leak check.
  */
 #if defined(__linux__) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE /* dirfd */
@@ -24,111 +23,13 @@
 
 #include <dirent.h>
 #elif defined(__APPLE__)
-#include <arpa/inet.h>
+#include "audit_macos.h"
+
 #include <libproc.h>
-#include <netinet/in.h>
 #include <sys/proc_info.h>
 #endif
 
 /* ---- the table ---- */
-
-#if defined(__APPLE__)
-/* libproc (proc_info.h) describes the sockets each process holds; the
- * kernel's own table (net.inet.tcp.pcblist_n) would add the connections no
- * process holds, such as TIME_WAIT, which this listing does not show. */
-
-static void skc__macos_endpoint(const struct in_sockinfo *in, int local,
-                                skc_endpoint *e) {
-  memset(e, 0, sizeof *e);
-  e->port = ntohs((unsigned short)(local ? in->insi_lport : in->insi_fport));
-  if (in->insi_vflag & INI_IPV4) {
-    e->family = SKC_FAMILY_IPV4;
-    memcpy(e->address,
-           local ? &in->insi_laddr.ina_46.i46a_addr4
-                 : &in->insi_faddr.ina_46.i46a_addr4,
-           4);
-  } else {
-    e->family = SKC_FAMILY_IPV6;
-    memcpy(e->address, local ? &in->insi_laddr.ina_6 : &in->insi_faddr.ina_6,
-           16);
-  }
-}
-
-/* The sockets of one process; with "owners" set, pid and name. A socket
- * shared by several processes is listed once, for the lowest pid. */
-static int skc__macos_process(int pid, skc__audit *audit, int owners) {
-  struct proc_fdinfo *fds;
-  int bytes = proc_pidinfo(pid, PROC_PIDLISTFDS, 0, NULL, 0);
-  int count, i, err = 0;
-  char name[SKC_PROCESS_NAME_MAX] = "";
-  if (bytes <= 0)
-    return 0;
-  fds = malloc((size_t)bytes);
-  if (fds == NULL)
-    return skc__plat_reject(SKC_ENOMEM);
-  bytes = proc_pidinfo(pid, PROC_PIDLISTFDS, 0, fds, bytes);
-  count = bytes > 0 ? bytes / (int)PROC_PIDLISTFD_SIZE : 0;
-  if (owners)
-    proc_name(pid, name, sizeof name);
-  for (i = 0; i < count && err == 0; i++) {
-    struct socket_fdinfo si;
-    skc_connection row;
-    size_t j;
-    int duplicate = 0;
-    if (fds[i].proc_fdtype != PROX_FDTYPE_SOCKET)
-      continue;
-    if (proc_pidfdinfo(pid, fds[i].proc_fd, PROC_PIDFDSOCKETINFO, &si,
-                       PROC_PIDFDSOCKETINFO_SIZE) != PROC_PIDFDSOCKETINFO_SIZE)
-      continue;
-    if (si.psi.soi_kind != SOCKINFO_TCP)
-      continue;
-    memset(&row, 0, sizeof row);
-    row.state = skc__tcp_state_from_bsd(si.psi.soi_proto.pri_tcp.tcpsi_state);
-    if (row.state == 0)
-      continue;
-    skc__macos_endpoint(&si.psi.soi_proto.pri_tcp.tcpsi_ini, 1, &row.local);
-    skc__macos_endpoint(&si.psi.soi_proto.pri_tcp.tcpsi_ini, 0, &row.remote);
-    row.recv_queue = si.psi.soi_rcv.sbi_cc;
-    row.send_queue = si.psi.soi_snd.sbi_cc;
-    row.pid = owners ? pid : -1;
-    if (owners)
-      memcpy(row.process, name, sizeof name);
-    for (j = 0; j < audit->count && !duplicate; j++)
-      duplicate = audit->rows[j].state == row.state &&
-                  skc__endpoint_compare(&audit->rows[j].local, &row.local) == 0 &&
-                  skc__endpoint_compare(&audit->rows[j].remote, &row.remote) == 0;
-    if (!duplicate)
-      err = skc__audit_add(audit, &row);
-  }
-  free(fds);
-  return err;
-}
-
-static int skc__macos_list(skc__audit *audit) {
-  int *pids;
-  int n = proc_listallpids(NULL, 0), i, err = 0;
-  int owners = audit->options.owners || audit->options.pid != 0;
-  if (n <= 0)
-    return skc__plat_translate(errno);
-  n += 64; /* processes started since */
-  pids = malloc((size_t)n * sizeof *pids);
-  if (pids == NULL)
-    return skc__plat_reject(SKC_ENOMEM);
-  n = proc_listallpids(pids, n * (int)sizeof *pids);
-  /* Ascending pids, so that a shared socket is kept for the lowest. */
-  for (i = 1; i < n; i++) {
-    int v = pids[i], j = i;
-    for (; j > 0 && pids[j - 1] > v; j--)
-      pids[j] = pids[j - 1];
-    pids[j] = v;
-  }
-  for (i = 0; i < n && err == 0; i++)
-    if (audit->options.pid == 0 || audit->options.pid == pids[i])
-      err = skc__macos_process(pids[i], audit, owners);
-  free(pids);
-  return err;
-}
-#endif /* __APPLE__ */
 
 int skc__plat_audit_list(skc__audit *audit) {
 #if defined(__linux__)
@@ -137,7 +38,7 @@ int skc__plat_audit_list(skc__audit *audit) {
   if (audit->options.source != SKC_AUDIT_SOURCE_AUTO)
     return skc__plat_reject(SKC_ENOTSUP);
 #if defined(__APPLE__)
-  return skc__macos_list(audit);
+  return skc__macos_audit_list(audit);
 #else
   return skc__plat_reject(SKC_ENOTSUP);
 #endif
@@ -147,10 +48,11 @@ int skc__plat_audit_list(skc__audit *audit) {
 int skc__plat_audit_owners(skc__audit *audit) {
 #if defined(__linux__)
   return skc__linux_audit_owners(audit);
+#elif defined(__APPLE__)
+  return skc__macos_audit_owners(audit);
 #else
-  /* libproc lists per process: the owners are known already. */
   (void)audit;
-  return 0;
+  return skc__plat_reject(SKC_ENOTSUP);
 #endif
 }
 

@@ -118,6 +118,8 @@ int skc__plat_reject(int err) {
   case SKC_ETIMEDOUT: errno = ETIMEDOUT; break;
   case SKC_ECANCELED: errno = ECANCELED; break;
   case SKC_EBUSY: errno = EBUSY; break;
+  case SKC_ENOPROTOOPT: errno = ENOPROTOOPT; break;
+  case SKC_ECONNRESET: errno = ECONNRESET; break;
   default: errno = EINVAL; break;
   }
   return err;

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -125,6 +126,79 @@ int skc__plat_sent_fin(skc_socket_t s) {
 #endif
   errno = saved;
   return result;
+}
+
+#if defined(__linux__)
+/* tcpi_bytes_received (linux/tcp.h, Linux 4.1 and later; glibc's struct
+ * lacks it), at its fixed offset in the kernel's layout, which only ever
+ * grows at the end: the sequence space received, data and the peer's FIN
+ * (never its SYN). */
+#define SKC__TCPI_BYTES_RECEIVED 128
+#define SKC__TCPI_NEEDED 136
+#define SKC__TCPI_SEGS_IN 140 /* __u32 tcpi_segs_in, Linux 4.2 and later */
+#endif
+
+int skc__plat_ended_in_order(skc_socket_t s) {
+#if defined(__linux__)
+  /* A socket still open reaches TCP_CLOSE by an RST, a time-out, or an
+   * orderly close; the first two report their error once, then recv
+   * returns 0. An orderly end always received the peer's FIN, and so did
+   * a reset that followed it (recv returns 0 for the FIN first, and the
+   * peer's stream did end in order: sockclose keeps that 0). So a socket
+   * in TCP_CLOSE that received nothing at all, not even a FIN, is gone.
+   * Once anything was received the kernel keeps nothing that tells the
+   * peer's FIN from a reset after data (tcpi_bytes_received counts both
+   * data and FIN): that case reads as orderly (scenario P3), unless the
+   * connection died of unanswered keepalive probes or retransmissions:
+   * any acknowledgement clears tcpi_probes and tcpi_retransmits (tcp_ack()),
+   * and tcp_done() leaves them, so either one non-zero in TCP_CLOSE means
+   * the peer stopped answering (measured: 2 after keepalive 1 s / 1 s / 2,
+   * 3 after a 2 s user timeout, with the peer's route blackholed). */
+  int saved = errno;
+  unsigned char raw[sizeof(struct tcp_info) + 256];
+  socklen_t size = sizeof raw;
+  int result = 1;
+  memset(raw, 0, sizeof raw);
+  if (getsockopt(s, IPPROTO_TCP, TCP_INFO, raw, &size) == 0 &&
+      size >= SKC__TCPI_NEEDED && raw[0] == TCP_CLOSE) {
+    struct tcp_info info;
+    unsigned long long received;
+    memcpy(&info, raw, sizeof info);
+    memcpy(&received, raw + SKC__TCPI_BYTES_RECEIVED, sizeof received);
+    result = received != 0 && info.tcpi_probes == 0 &&
+             info.tcpi_retransmits == 0;
+  }
+  errno = saved;
+  return result;
+#else
+  /* macOS and the BSDs: not measured here; an end of stream stays 0. */
+  (void)s;
+  return 1;
+#endif
+}
+
+int skc__plat_was_established(skc_socket_t s) {
+#if defined(__linux__)
+  /* tcpi_segs_in counts the TCP segments received: the SYN-ACK (or SYN
+   * and ACK) of an established connection, none after a connect that
+   * failed on an ICMP error (tcp_v4_err() ends SYN_SENT itself). */
+  int saved = errno;
+  unsigned char raw[sizeof(struct tcp_info) + 256];
+  socklen_t size = sizeof raw;
+  int result = 1;
+  memset(raw, 0, sizeof raw);
+  if (getsockopt(s, IPPROTO_TCP, TCP_INFO, raw, &size) == 0 &&
+      size >= SKC__TCPI_SEGS_IN + 4) {
+    unsigned int segs_in;
+    memcpy(&segs_in, raw + SKC__TCPI_SEGS_IN, sizeof segs_in);
+    result = segs_in != 0;
+  }
+  errno = saved;
+  return result;
+#else
+  (void)s;
+  return 1;
+#endif
 }
 
 int skc__plat_never_connected(skc_socket_t s) {

@@ -69,7 +69,9 @@ int skc__plat_pollset_reserve(skc__plat_pollset *set, size_t capacity) {
   WSAPOLLFD *grown;
   if (capacity <= set->capacity)
     return 0;
-  if (capacity > (size_t)-1 / sizeof *grown || capacity > (ULONG)-1)
+  /* WSAPoll counts in a ULONG; below ULONG_MAX / sizeof *grown entries
+   * the byte count fits a ULONG, hence a size_t, on 32- and 64-bit. */
+  if (capacity > (ULONG)-1 / sizeof *grown)
     return skc__plat_reject(SKC_ENOMEM);
   grown = realloc(set->fds, capacity * sizeof *grown);
   if (grown == NULL)

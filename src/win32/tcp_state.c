@@ -64,14 +64,34 @@ int skc__plat_tcp_state(skc_socket_t s) {
 }
 
 int skc__plat_listen_reuse(skc_socket_t s) {
-  /* "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE" (Winsock docs):
-   * SO_REUSEADDR lets any socket bind a port in active use and take its
-   * traffic; SO_EXCLUSIVEADDRUSE forbids every other bind of the address
-   * while this socket is bound. Windows allows binding over TIME_WAIT
-   * without either option. */
-  BOOL on = TRUE;
-  return setsockopt((SOCKET)s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
-                    (const char *)&on, (int)sizeof on) == 0
+  /* Windows needs no option for a restart, and SO_EXCLUSIVEADDRUSE could
+   * break it; what keeps other programs off the port is that this socket
+   * does not carry SO_REUSEADDR. The evidence:
+   *
+   * - Restart. A bind with no option ignores connections in TIME_WAIT
+   *   (libuv's maintainers, joyent/libuv#1360, and Wine, which emulates
+   *   it). With SO_EXCLUSIVEADDRUSE, Microsoft ("Using SO_REUSEADDR and
+   *   SO_EXCLUSIVEADDRUSE") says a port whose exclusive listener accepted
+   *   connections cannot be bound exclusively again "until the original
+   *   connection becomes inactive", and libuv's maintainers say TIME_WAIT
+   *   counts; other reports say restarts work. Not setting it keeps the
+   *   restart working whichever is true.
+   * - No stealing. Since Windows Server 2003, two sockets share an
+   *   address only if the first one set SO_REUSEADDR: Microsoft's table of
+   *   binds ("Sharing Transport Addresses", WSK docs; Winsock team blog,
+   *   "Changes in Socket Bind", 2005) answers a second bind with
+   *   SO_REUSEADDR, to the same address or the wildcard, with
+   *   STATUS_ACCESS_DENIED (WSAEACCES) when the first socket had no
+   *   option, as when it had SO_EXCLUSIVEADDRUSE. So this clears
+   *   SO_REUSEADDR, in case the caller set it.
+   * - What remains: a program of the same user binding one specific
+   *   address (with no option) while this socket holds the wildcard passes
+   *   Windows' access check and takes that address's connections; only
+   *   SO_EXCLUSIVEADDRUSE refuses that, at the price above. The header
+   *   says so. */
+  BOOL off = FALSE;
+  return setsockopt((SOCKET)s, SOL_SOCKET, SO_REUSEADDR, (const char *)&off,
+                    (int)sizeof off) == 0
              ? 0
              : skc__fail();
 }

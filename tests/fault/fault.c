@@ -127,11 +127,11 @@ static int skcf_fail(int call) {
   skcf_fired_which = call;
   skcf_fired_code =
       skcf_table[call].errors[skcf_variant % skcf_table[call].count];
-  /* A signal interrupts one call, not every call from now on: a failure
-   * that persists is a resource that stays exhausted. */
-  if (skcf_every && skcf_fired_code == EINTR && skcf_table[call].count > 1)
-    skcf_fired_code =
-        skcf_table[call].errors[(skcf_variant + 1) % skcf_table[call].count];
+  /* A signal interrupts one call and a connection is aborted once, not
+   * every call from now on: a failure that persists is a resource that
+   * stays exhausted. */
+  if (skcf_every && (skcf_fired_code == EINTR || skcf_fired_code == ECONNABORTED))
+    skcf_fired_code = ENOMEM;
   errno = skcf_fired_code;
   return 1;
 }

@@ -29,8 +29,8 @@ enum {
 /* Arm: the nth wrapped call from now (n >= 1) fails; with mask non-zero
  * only calls whose bit (1 << SKCF_x) is set count. variant picks among
  * the errno values that call can return (taken modulo their number).
- * every: after the nth call, every later counted call fails too (never
- * with EINTR then: a signal interrupts one call). */
+ * every: after the nth call, every later counted call fails too (with
+ * ENOMEM in place of EINTR and ECONNABORTED, which happen once). */
 void skcf_arm(long n, unsigned long mask, int variant, int every);
 
 /* Stop failing and counting. */
