@@ -81,11 +81,11 @@ int skc__plat_own_sockets(skc__own_socket **sockets, size_t *count) {
 #if defined(__linux__)
   /* proc(5) /proc/self/fd: one link per open descriptor, "socket:[inode]"
    * for a socket. */
-  struct dirent *entry;
   DIR *dir = opendir("/proc/self/fd");
   if (dir == NULL)
     return skc__plat_translate(errno);
   while (err == 0) {
+    struct dirent *entry;
     char link[64];
     ssize_t len;
     unsigned long long inode;

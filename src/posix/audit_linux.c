@@ -569,7 +569,6 @@ static int skc__scan_process(const char *pid, skc__audit *audit,
   char path[64], link[64], name[SKC_PROCESS_NAME_MAX];
   long pid_value = strtol(pid, NULL, 10);
   int have_name = 0, err = 0, saved;
-  struct dirent *entry;
   DIR *dir;
   (void)snprintf(path, sizeof path, "/proc/%s/fd", pid);
   dir = opendir(path);
@@ -580,6 +579,7 @@ static int skc__scan_process(const char *pid, skc__audit *audit,
                                                    : skc__plat_translate(errno);
   }
   for (;;) {
+    struct dirent *entry;
     ssize_t len;
     unsigned long long inode;
     size_t lo = 0, hi = n;
@@ -635,7 +635,7 @@ static int skc__scan_process(const char *pid, skc__audit *audit,
 int skc__linux_audit_owners(skc__audit *audit) {
   skc__inode_index *index;
   size_t n = 0, i;
-  int err = 0, saved;
+  int err = 0;
   index = malloc((audit->count > 0 ? audit->count : 1) * sizeof *index);
   if (index == NULL)
     return skc__plat_reject(SKC_ENOMEM);
@@ -659,13 +659,14 @@ int skc__linux_audit_owners(skc__audit *audit) {
       err = skc__scan_process(pid, audit, index, n, 1);
     } else {
       DIR *proc = opendir("/proc");
-      struct dirent *entry;
+      int saved;
       if (proc == NULL) {
         err = skc__plat_translate(errno);
         free(index);
         return err;
       }
       for (;;) {
+        struct dirent *entry;
         errno = 0;
         entry = readdir(proc);
         if (entry == NULL) {

@@ -71,6 +71,8 @@ int skc__plat_is_listener(skc_socket_t s) {
     result = listening != FALSE;
   WSASetLastError(saved);
   return result;
+}
+
 /* Windows keeps failing every call on a reset or aborted connection with
  * WSAECONNRESET ("Windows Sockets Error Codes": the socket "is no longer
  * usable"), so a 0 from recv is always an orderly end there. (Wine 8
