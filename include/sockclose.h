@@ -947,7 +947,8 @@ SKC_EXTERN int skc_get_dead_peer_settings(skc_socket_t s,
  *   and skc_graceful_finish() run it from an event loop (epoll, kqueue,
  *   IOCP, libuv, libevent) without blocking and without threads;
  * - skc_closer_new(), skc_closer_add(), skc_closer_run() and
- *   skc_closer_free() linger many sockets at once in one poll set.
+ *   skc_closer_free() linger many sockets at once (epoll, kqueue, IOCP);
+ *   skc_closer_handle() and skc_closer_timeout() run one inside a loop.
  *
  * The outcomes, the same in every form:
  * - 0: the peer closed in order: its FIN arrived, no reset. Everything it
@@ -1186,27 +1187,47 @@ typedef struct skc_closer skc_closer;
  * @brief Called once for each socket of a closer when its graceful close
  * has ended. The socket is already closed; `s` only identifies it.
  *
- * It may call skc_closer_add() (the new socket is polled from the next
- * round) and skc_closer_free() (the closer is freed once the callbacks
- * due are done); skc_closer_run() returns `SKC_EBUSY` from here.
+ * It runs on the thread in skc_closer_run() (or skc_closer_free()), with
+ * no lock held. It may call skc_closer_add() (the new socket is watched
+ * from the next wait) and skc_closer_free() (the closer is freed once
+ * the callbacks due are done); skc_closer_run() returns `SKC_EBUSY` from
+ * here.
  *
  * @param user the pointer given to skc_closer_add().
  * @param s the socket, now closed.
  * @param result the outcome, as skc_graceful_finish() returns it.
- * @param report the details; valid during the call only.
+ * @param report the details; valid until the callback returns, whatever
+ *        it adds to the closer meanwhile.
  */
 typedef void (*skc_closer_done_fn)(void *user, skc_socket_t s, int result,
                                    const skc_graceful_report *report);
 
 /**
  * @brief Create an empty closer: one thread lingers any number of sockets
- * at once, waiting for all of them in one `poll()` / `WSAPoll()` call.
+ * at once.
  *
- * A closer is not thread-safe: use each one from one thread at a time. It
- * uses no descriptor of its own.
+ * The sockets wait in the OS's scalable mechanism: epoll on Linux, kqueue
+ * on macOS and the BSDs, one I/O completion port with a zero-byte
+ * overlapped receive per socket on Windows (`poll()` on other systems).
+ * A wake-up costs in proportion to the sockets that are ready, and the
+ * deadlines wait in a heap: O(log n) per close, nothing per idle socket.
+ *
+ * Threads: skc_closer_add() may be called from any thread, and wakes a
+ * skc_closer_run() that is waiting on another. skc_closer_run(),
+ * skc_closer_timeout() and skc_closer_free() belong to one thread at a
+ * time; the `done` callbacks run on it.
+ *
+ * Descriptors: the epoll descriptor and an eventfd (Linux), the kqueue
+ * descriptor (plus a pipe where kqueue has no `EVFILT_USER`), a pipe
+ * (`poll()` systems); a completion port handle on Windows. All are
+ * close-on-exec / not inherited.
  *
  * @param closer receives the new closer.
- * @return 0, `SKC_EFAULT` when `closer` is NULL, or `SKC_ENOMEM`.
+ * @return 0, or:
+ *  - `SKC_EFAULT`: `closer` is NULL.
+ *  - `SKC_ENOMEM`: no memory.
+ *  - `SKC_EMFILE`, `SKC_ENFILE`: no descriptor left for the epoll or
+ *    kqueue descriptor (or another code of that call).
  */
 SKC_EXTERN int skc_closer_new(skc_closer **closer);
 
@@ -1216,7 +1237,13 @@ SKC_EXTERN int skc_closer_new(skc_closer **closer);
  *
  * On success the closer owns the socket; the result arrives through
  * `done` during skc_closer_run() or skc_closer_free(). Add each socket
- * once.
+ * once. May be called from any thread (see skc_closer_new()).
+ *
+ * A socket the OS refuses to watch (on Windows one already bound to
+ * another completion port, libuv's for example, or one created without
+ * `WSA_FLAG_OVERLAPPED`; anywhere when the OS is out of memory) still
+ * ends correctly, but only at its deadline, which then tells an orderly
+ * end (0) from a silent peer.
  *
  * @param closer the closer.
  * @param s the connected socket to close.
@@ -1248,15 +1275,60 @@ SKC_EXTERN int skc_closer_add(skc_closer *closer, skc_socket_t s,
  * @return the number of sockets still being closed (0 when none), or:
  *  - `SKC_EFAULT`: `closer` is NULL.
  *  - `SKC_EBUSY`: called from a `done` callback of this closer.
- *  - the code of a failed `poll()` / `WSAPoll()` other than a want of
- *    resources (for example `SKC_EINVAL` when the sockets outnumber the
- *    descriptor limit); the sockets stay in the closer. A wait that fails
- *    for want of resources (`EAGAIN`, `ENOMEM`, WSAPoll's `WSAENOBUFS`)
- *    is not returned: the closer pauses (1 ms, doubling up to 100 ms,
- *    within `wait_ms`) and advances every socket without the wait's
- *    answer, so deadlines still hold.
+ *  - the code of a failed wait (`epoll_wait()`, `kevent()`,
+ *    `GetQueuedCompletionStatusEx()`) other than a want of resources; the
+ *    sockets stay in the closer. A wait that fails for want of resources
+ *    (`EAGAIN`, `ENOMEM`, `ENOBUFS`) is not returned: the closer pauses
+ *    (1 ms, doubling up to 100 ms, within `wait_ms`) and advances every
+ *    socket without the wait's answer, so deadlines still hold.
  */
 SKC_EXTERN int skc_closer_run(skc_closer *closer, int wait_ms);
+
+/**
+ * @brief The handle that an event loop watches to run a closer without a
+ * thread of its own: readable when skc_closer_run() has work.
+ *
+ * Linux: the epoll descriptor; macOS and BSD: the kqueue descriptor. Both
+ * can be watched for readability by another epoll, kqueue, `poll()`,
+ * libuv (`uv_poll_init()`) or libevent. Windows: the I/O completion port,
+ * which cannot be watched that way: call skc_closer_run() with 0 from a
+ * timer, or run the closer on a thread. On other systems: a descriptor
+ * that is readable only when skc_closer_add() was called from another
+ * thread; the timer then does the rest.
+ *
+ * Together with skc_closer_timeout():
+ * @code
+ *   skc_socket_t fd;
+ *   skc_closer_handle(closer, &fd);
+ *   // in the loop (here epoll; libuv: uv_poll_start + uv_timer_start):
+ *   struct epoll_event ev = {.events = EPOLLIN};
+ *   epoll_ctl(loop_fd, EPOLL_CTL_ADD, (int)fd, &ev);
+ *   for (;;) {
+ *     int n = epoll_wait(loop_fd, events, 64, skc_closer_timeout(closer));
+ *     // ... the loop's own events ...
+ *     skc_closer_run(closer, 0); // never blocks; calls the done callbacks
+ *   }
+ * @endcode
+ *
+ * @param closer the closer.
+ * @param handle receives the handle; it belongs to the closer (do not
+ *        close it) and stays the same until skc_closer_free().
+ * @return 0, or `SKC_EFAULT` when `closer` or `handle` is NULL (`*handle`
+ *         is then `SKC_INVALID_SOCKET` if `handle` is not NULL).
+ */
+SKC_EXTERN int skc_closer_handle(const skc_closer *closer, skc_socket_t *handle);
+
+/**
+ * @brief How long an event loop may wait before it must call
+ * skc_closer_run() with 0 even if the handle stays quiet: the time to the
+ * closer's next deadline, rounded up.
+ *
+ * @param closer the closer.
+ * @return milliseconds (0: call now, something is due), -1 when the
+ *         closer has no socket (wait for the handle only), or `SKC_EFAULT`
+ *         when `closer` is NULL.
+ */
+SKC_EXTERN int skc_closer_timeout(skc_closer *closer);
 
 /**
  * @brief Free a closer. Sockets still being closed are aborted (RST) and

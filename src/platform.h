@@ -18,6 +18,14 @@
 
 #include <stddef.h>
 
+/* A failure path: kept out of line and out of the way of the success
+ * path, whose few instructions are what every call pays. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SKC__COLD __attribute__((cold, noinline))
+#else
+#define SKC__COLD
+#endif
+
 /* ---- error.c: the native error slot and its translation ---- */
 
 /* The one native-to-SKC table of this platform. 0 maps to 0, a code with
@@ -34,7 +42,7 @@ void skc__plat_set_native_error(int native);
  * SKC_ETIMEDOUT, SKC_ECANCELED, SKC_EBUSY, SKC_ENOPROTOOPT,
  * SKC_ECONNRESET), and
  * return err unchanged. */
-int skc__plat_reject(int err);
+SKC__COLD int skc__plat_reject(int err);
 
 /* The operations report WSAENOTSOCK (Windows' code for a closed, invalid
  * or non-socket handle) as SKC_EBADF, as POSIX does for the first two:
@@ -61,7 +69,9 @@ void skc__plat_cleanup(void);
 
 int skc__plat_close(skc_socket_t s);
 
-/* how is SKC_SHUT_RD, SKC_SHUT_WR or SKC_SHUT_RDWR (already validated). */
+/* how is SKC_SHUT_RD, SKC_SHUT_WR or SKC_SHUT_RDWR (already validated),
+ * which equal SHUT_RD/SHUT_WR/SHUT_RDWR and SD_RECEIVE/SD_SEND/SD_BOTH
+ * (each platform checks this at compile time). */
 int skc__plat_shutdown(skc_socket_t s, int how);
 
 /* Set SO_LINGER to {on, 0}, so that the next close sends an RST. */
@@ -209,7 +219,7 @@ int skc__plat_own_sockets(skc__own_socket **sockets, size_t *count);
 long long skc__plat_bytes_unread(skc_socket_t s);
 
 /* ==== graceful close ====
- * poll.c, clock.c and send_queue.c on each platform; the procedure and its
+ * poll.c, waiter.c, clock.c and send_queue.c on each platform; the procedure and its
  * outcomes are in src/common/graceful.c, the closer in src/common/closer.c. */
 
 /* ---- poll.c: waiting for input without blocking on the socket ---- */
@@ -225,28 +235,63 @@ int skc__plat_wait_readable(skc_socket_t s, int timeout_ms);
  * nothing is queued, or another negative SKC_E* code. */
 ptrdiff_t skc__plat_recv_nowait(skc_socket_t s, void *buf, size_t len);
 
-/* A growable array of sockets polled together for readability. */
-typedef struct skc__plat_pollset skc__plat_pollset;
+/* ---- waiter.c: the closer's wait for many sockets at once ----
+ * The OS's scalable mechanism: epoll (Linux), kqueue (macOS, BSD), one I/O
+ * completion port with a zero-byte overlapped receive per socket
+ * (Windows); poll() where none exists. A wake-up costs in proportion to
+ * the sockets that are ready, not to the sockets watched (except poll()).
+ *
+ * Each watched socket has a key chosen by the common code: its slot
+ * number in the low 32 bits (below the count given to
+ * skc__plat_waiter_reserve()), a generation above. The lock and
+ * skc__plat_waiter_wake() may be used from any thread; everything else
+ * from one thread at a time, under the lock or by the thread that owns
+ * the waiter. */
+typedef struct skc__plat_waiter skc__plat_waiter;
 
-/* NULL when out of memory. */
-skc__plat_pollset *skc__plat_pollset_new(void);
-void skc__plat_pollset_free(skc__plat_pollset *set);
+#define SKC__WAITER_SLOT(key) ((size_t)((key) & 0xffffffffULL))
 
-/* Make room for capacity entries: 0 or SKC_ENOMEM. */
-int skc__plat_pollset_reserve(skc__plat_pollset *set, size_t capacity);
+/* 0, SKC_ENOMEM, or the code of the failed epoll_create1/kqueue/
+ * CreateIoCompletionPort (SKC_EMFILE, ...). */
+int skc__plat_waiter_new(skc__plat_waiter **waiter);
 
-/* Entry index (below the reserved capacity) polls socket s. */
-void skc__plat_pollset_set(skc__plat_pollset *set, size_t index,
-                           skc_socket_t s);
+/* Frees the waiter; every watch must have been forgotten. */
+void skc__plat_waiter_free(skc__plat_waiter *waiter);
 
-/* Wait up to timeout_ms (>= 0) for any of entries 0..count-1 (count >= 1).
- * The number of entries ready (0 on timeout or interruption), or a negative
- * SKC_E* code. */
-int skc__plat_pollset_wait(skc__plat_pollset *set, size_t count,
-                           int timeout_ms);
+/* Room for slots 0..slots-1: 0 or SKC_ENOMEM. */
+int skc__plat_waiter_reserve(skc__plat_waiter *waiter, size_t slots);
 
-/* After a wait: is entry index readable, hung up, in error or invalid? */
-int skc__plat_pollset_ready(const skc__plat_pollset *set, size_t index);
+/* Start reporting s when it is readable, has hung up or has an error
+ * pending. SKC_ENOMEM (or SKC_ENOBUFS) when the OS has no room; another
+ * code (SKC_EBADF, SKC_ENOTSOCK, SKC_EINVAL) when s cannot be watched. */
+int skc__plat_waiter_watch(skc__plat_waiter *waiter, skc_socket_t s,
+                           unsigned long long key);
+
+/* After a report of s whose input was then read until none was left:
+ * report it again at its next input. */
+int skc__plat_waiter_rearm(skc__plat_waiter *waiter, skc_socket_t s,
+                           unsigned long long key);
+
+/* Stop watching s, before it is closed. */
+void skc__plat_waiter_forget(skc__plat_waiter *waiter, skc_socket_t s,
+                             unsigned long long key);
+
+/* Wait up to timeout_ms (-1: no limit) for watched sockets or a wake-up;
+ * store up to max keys of sockets to look at. The number stored (0 after
+ * a time-out, a wake-up or an interruption), or a negative SKC_E* code. */
+int skc__plat_waiter_wait(skc__plat_waiter *waiter, unsigned long long *keys,
+                          size_t max, int timeout_ms);
+
+/* Make a skc__plat_waiter_wait() in progress, or the next one, return. */
+int skc__plat_waiter_wake(skc__plat_waiter *waiter);
+
+/* The handle an event loop waits on for readability (epoll or kqueue
+ * descriptor), or the completion port on Windows. */
+skc_socket_t skc__plat_waiter_handle(const skc__plat_waiter *waiter);
+
+/* A lock for the closer (pthread mutex, SRW lock). */
+void skc__plat_waiter_lock(skc__plat_waiter *waiter);
+void skc__plat_waiter_unlock(skc__plat_waiter *waiter);
 
 /* ---- clock.c: deadlines ---- */
 

@@ -256,6 +256,36 @@ skc_socket_t skct_connect(unsigned short port) {
   return s;
 }
 
+int skct_tcp_pair_synchronous(skc_socket_t pair[2]) {
+#ifdef _WIN32
+  unsigned short port = 0;
+  struct sockaddr_in addr;
+  skc_socket_t listener = skct_listen(&port);
+  SOCKET client;
+  if (listener == SKC_INVALID_SOCKET)
+    return -1;
+  addr = skct__loopback(port);
+  client = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, 0);
+  if (client == INVALID_SOCKET ||
+      connect(client, (struct sockaddr *)&addr, (int)sizeof addr) != 0) {
+    if (client != INVALID_SOCKET)
+      closesocket(client);
+    skc_close(listener);
+    return -1;
+  }
+  pair[0] = (skc_socket_t)client;
+  pair[1] = skct_accept(listener);
+  skc_close(listener);
+  if (pair[1] == SKC_INVALID_SOCKET) {
+    closesocket(client);
+    return -1;
+  }
+  return 0;
+#else
+  return skc_tcp_pair(pair);
+#endif
+}
+
 skc_socket_t skct_duplicate(skc_socket_t s) {
 #ifdef _WIN32
   WSAPROTOCOL_INFOW info;

@@ -100,6 +100,11 @@ const char *skct_platform(void);
 skc_socket_t skct_not_a_socket(void);
 void skct_release_not_a_socket(skc_socket_t h);
 
+/* A connected loopback pair like skc_tcp_pair(), but on Windows pair[0] is
+ * made for synchronous I/O (WSASocket without WSA_FLAG_OVERLAPPED); on
+ * POSIX an ordinary pair. 0 on success. */
+int skct_tcp_pair_synchronous(skc_socket_t pair[2]);
+
 /* Put a socket in non-blocking mode (FIONBIO). 0 on success. */
 int skct_set_nonblocking(skc_socket_t s);
 

@@ -5,10 +5,17 @@
  * this platform, so that the table's native columns are measured facts.
  * Under Wine, rows with a known Wine deviation assert Wine's own result
  * and say so.
+ *
+ * The rows that need the impaired link (the D rows: a peer that vanishes)
+ * run in their own executable, test_wire_situations, built from this file
+ * with SKCT_WIRE_ROWS defined and run under sockclose-wire (tests/wire).
  */
 #include "skc_test.h"
 
 #include "scenarios.h"
+#include "wire_client.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 
@@ -24,34 +31,51 @@ static void run_scenario(void **state) {
   if (skcs_execute(scenario, &skcs_sockclose_ops, &run) != 0)
     fail_msg("%s could not run: %s", scenario->id, run.problem);
   print_message("%s sockclose: %s\n", scenario->id, run.outcome);
+  if (run.measured[0] != '\0')
+    print_message("%s sockclose: %s\n", scenario->id, run.measured);
   assert_string_equal(run.outcome, skcs_expected_promise(scenario));
 
   if (skcs_execute(scenario, &skcs_native_ops, &run) != 0)
     fail_msg("%s could not run natively: %s", scenario->id, run.problem);
   print_message("%s native:    %s\n", scenario->id, run.outcome);
+  if (run.measured[0] != '\0')
+    print_message("%s native:    %s\n", scenario->id, run.measured);
   if (expected_native != NULL)
     assert_string_equal(run.outcome, expected_native);
 }
 
 int main(int argc, char **argv) {
   struct CMUnitTest *tests;
-  size_t i;
+  size_t i, n = 0;
+#ifdef SKCT_WIRE_ROWS
+  const int wire_rows = 1;
+#else
+  const int wire_rows = 0;
+#endif
   int rc = skct_main(argc, argv);
   if (rc >= 0)
     return rc;
   tests = calloc(skcs_scenario_count, sizeof *tests);
   if (tests == NULL || skc_init() != 0)
     return 1;
-  for (i = 0; i < skcs_scenario_count; i++) {
-    tests[i].name = skcs_scenarios[i].id;
-    tests[i].test_func = run_scenario;
-    tests[i].initial_state = (void *)&skcs_scenarios[i];
-    /* Each scenario must leave no socket behind (skc_leak_check). */
-    tests[i].setup_func = skct_leak_setup;
-    tests[i].teardown_func = skct_leak_teardown;
+  if (wire_rows && !skct_wire_available()) {
+    fprintf(stderr, "test_wire_situations: %s\n", skct_wire_missing());
+    free(tests);
+    return 1;
   }
-  rc = _cmocka_run_group_tests("situations", tests, skcs_scenario_count, NULL,
-                               NULL);
+  for (i = 0; i < skcs_scenario_count; i++) {
+    if (skcs_scenarios[i].needs_wire != wire_rows)
+      continue;
+    tests[n].name = skcs_scenarios[i].id;
+    tests[n].test_func = run_scenario;
+    tests[n].initial_state = (void *)&skcs_scenarios[i];
+    /* Each scenario must leave no socket behind (skc_leak_check). */
+    tests[n].setup_func = skct_leak_setup;
+    tests[n].teardown_func = skct_leak_teardown;
+    n++;
+  }
+  rc = _cmocka_run_group_tests(wire_rows ? "wire situations" : "situations",
+                               tests, n, NULL, NULL);
   skc_cleanup();
   free(tests);
   return rc;

@@ -5,13 +5,20 @@
  * they agree. The situations are the test suite's own
  * (tests/scenarios/scenarios.c).
  */
+#if defined(__linux__) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "probe_results.h"
 #include "scenarios.h"
 #include "support.h"
+#include "wire_client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <unistd.h>
+#endif
 
 static const char usage[] =
     "usage: sockclose-probe [--json] [--only ID[,ID...]] [--markdown] "
@@ -27,7 +34,14 @@ static const char usage[] =
     "  sockclose  what the sockclose API returned\n"
     "  promise    what sockclose promises on this platform\n"
     "and a verdict: 'kept' when sockclose returned its promise, 'BROKEN' when\n"
-    "not, 'ERROR' when the situation could not be set up. Under Wine, rows\n"
+    "not, 'ERROR' when the situation could not be set up, 'not-run' when\n"
+    "what it needs is missing here: the D rows (a peer that vanishes) need\n"
+    "the impaired link of tests/wire, root and network namespaces. Run as\n"
+    "root on Linux, the probe restarts itself under sockclose-wire when it\n"
+    "finds it ($SKC_WIRE_TOOL, next to the probe, or in the build tree's\n"
+    "tests/wire/); by hand:\n"
+    "  sockclose-wire run -- sockclose-probe --only D1,D2,D3\n"
+    "Under Wine, rows\n"
     "where Wine is known to differ from Windows are labelled and checked\n"
     "against Wine's measured result. Every wait has a deadline.\n"
     "\n"
@@ -36,9 +50,10 @@ static const char usage[] =
     "                {\"tool\", \"version\", \"platform\", \"wine\",\n"
     "                 \"situations\": [{\"id\", \"title\", \"native\",\n"
     "                 \"native_expected\", \"sockclose\", \"promise\",\n"
-    "                 \"verdict\" (\"kept\"|\"broken\"|\"error\"),\n"
-    "                 \"problem\", \"wine_deviation\"}],\n"
-    "                 \"summary\": {\"total\", \"kept\", \"broken\", \"error\"}}\n"
+    "                 \"verdict\" (\"kept\"|\"broken\"|\"error\"|\"not-run\"),\n"
+    "                 \"problem\", \"measured\", \"wine_deviation\"}],\n"
+    "                 \"summary\": {\"total\", \"kept\", \"broken\", \"error\",\n"
+    "                 \"not_run\"}}\n"
     "                (absent values are null)\n"
     "  --only IDS    run only these situations, e.g. --only S4,S7\n"
     "  --markdown    print the README's situation table (from the scenario\n"
@@ -54,8 +69,9 @@ static const char usage[] =
     "                platform without a recorded run\n"
     "  --help        this text\n"
     "\n"
-    "exit status: 0 when every promise was kept, 1 when one was broken or a\n"
-    "situation could not run, 2 on a usage error.\n";
+    "exit status: 0 when every promise was kept (rows not run do not count),\n"
+    "1 when one was broken or a situation could not be set up, 2 on a usage\n"
+    "error.\n";
 
 struct row {
   const skcs_scenario *scenario;
@@ -63,6 +79,7 @@ struct row {
   skcs_run sockclose;
   int native_ok;
   int sockclose_ok;
+  int not_run;
   const char *verdict;
 };
 
@@ -98,7 +115,7 @@ static void json_string(const char *s) {
 }
 
 static void print_json(const struct row *rows, size_t n, int kept, int broken,
-                       int errors) {
+                       int errors, int not_run) {
   size_t i;
   printf("{\"tool\":\"sockclose-probe\",\"version\":\"%d.%d.%d\",",
          SKC_VERSION_MAJOR, SKC_VERSION_MINOR, SKC_VERSION_PATCH);
@@ -124,16 +141,21 @@ static void print_json(const struct row *rows, size_t n, int kept, int broken,
     json_string(!r->sockclose_ok   ? r->sockclose.problem
                 : !r->native_ok ? r->native.problem
                                 : NULL);
+    fputs(",\"measured\":", stdout);
+    json_string(r->sockclose_ok && r->sockclose.measured[0]
+                    ? r->sockclose.measured
+                    : NULL);
     fputs(",\"wine_deviation\":", stdout);
     json_string(skcs_wine_note(r->scenario));
     putchar('}');
   }
-  printf("],\"summary\":{\"total\":%d,\"kept\":%d,\"broken\":%d,\"error\":%d}}\n",
-         kept + broken + errors, kept, broken, errors);
+  printf("],\"summary\":{\"total\":%d,\"kept\":%d,\"broken\":%d,\"error\":%d,"
+         "\"not_run\":%d}}\n",
+         kept + broken + errors + not_run, kept, broken, errors, not_run);
 }
 
 static void print_table(const struct row *rows, size_t n, int kept, int broken,
-                        int errors) {
+                        int errors, int not_run) {
   size_t i;
   printf("sockclose-probe %d.%d.%d on %s%s\n\n", SKC_VERSION_MAJOR,
          SKC_VERSION_MINOR, SKC_VERSION_PATCH, skct_platform(),
@@ -143,6 +165,10 @@ static void print_table(const struct row *rows, size_t n, int kept, int broken,
     const char *expected_native = skcs_expected_native(r->scenario);
     const char *note = skcs_wine_note(r->scenario);
     printf("%-4s %-7s %s\n", r->scenario->id, r->verdict, r->scenario->title);
+    if (r->not_run) {
+      printf("     %s\n", r->sockclose.problem);
+      continue;
+    }
     if (!r->native_ok)
       printf("     native:    could not run: %s\n", r->native.problem);
     else
@@ -155,12 +181,17 @@ static void print_table(const struct row *rows, size_t n, int kept, int broken,
     else
       printf("     sockclose: %s\n", r->sockclose.outcome);
     printf("     promise:   %s\n", skcs_expected_promise(r->scenario));
+    if (r->sockclose_ok && r->sockclose.measured[0])
+      printf("     measured:  %s (sockclose)%s%s\n", r->sockclose.measured,
+             r->native_ok && r->native.measured[0] ? ", " : "",
+             r->native_ok && r->native.measured[0] ? r->native.measured : "");
     if (note != NULL)
       printf("     Wine:      known deviation from Windows: %s\n", note);
   }
-  printf("\n%d situations: %d kept, %d broken, %d could not run (%s%s)\n",
-         kept + broken + errors, kept, broken, errors, skct_platform(),
-         skct_is_wine() ? ", Wine" : "");
+  printf("\n%d situations: %d kept, %d broken, %d could not run, %d not run "
+         "here (%s%s)\n",
+         kept + broken + errors + not_run, kept, broken, errors, not_run,
+         skct_platform(), skct_is_wine() ? ", Wine" : "");
 }
 
 /* "`value` (source)" into buf. */
@@ -279,13 +310,64 @@ static int print_markdown(const char *results_dir) {
   return err == 0 ? 0 : 1;
 }
 
+#if defined(__linux__)
+/* Run as root with selected rows that need the wire, and sockclose-wire
+ * at hand: run this probe again under it (it does not return then). */
+static void restart_under_wire(int argc, char **argv, const char *only) {
+  char self[4096], tool[4200];
+  const char *candidates[3] = {NULL, "/sockclose-wire",
+                               "/../tests/wire/sockclose-wire"};
+  char **args;
+  size_t i;
+  int wanted = 0;
+  ssize_t len;
+  for (i = 0; i < skcs_scenario_count; i++)
+    if (skcs_scenarios[i].needs_wire && selected(only, skcs_scenarios[i].id))
+      wanted = 1;
+  if (!wanted || skct_wire_available() || geteuid() != 0 ||
+      access("/dev/net/tun", R_OK | W_OK) != 0)
+    return;
+  len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len <= 0)
+    return;
+  self[len] = '\0';
+  candidates[0] = getenv("SKC_WIRE_TOOL");
+  for (i = 0; i < 3; i++) {
+    if (i == 0) {
+      if (candidates[0] == NULL)
+        continue;
+      snprintf(tool, sizeof tool, "%s", candidates[0]);
+    } else {
+      snprintf(tool, sizeof tool, "%.*s%s",
+               (int)(strrchr(self, '/') - self), self, candidates[i]);
+    }
+    if (access(tool, X_OK) == 0)
+      break;
+  }
+  if (i == 3)
+    return;
+  args = calloc((size_t)argc + 4, sizeof *args);
+  if (args == NULL)
+    return;
+  args[0] = tool;
+  args[1] = (char *)"run";
+  args[2] = (char *)"--";
+  args[3] = self;
+  for (i = 1; i < (size_t)argc; i++)
+    args[i + 3] = argv[i];
+  fflush(stdout);
+  execv(tool, args);
+  free(args); /* it could not be started: run without it */
+}
+#endif
+
 int main(int argc, char **argv) {
   const char *only = NULL;
   const char *results_dir = "docs/results";
   int json = 0, markdown = 0;
   int i;
   size_t n = 0, k;
-  int kept = 0, broken = 0, errors = 0;
+  int kept = 0, broken = 0, errors = 0, not_run = 0;
   struct row *rows;
   int rc = skct_main(argc, argv);
   if (rc >= 0)
@@ -332,6 +414,9 @@ int main(int argc, char **argv) {
     }
   }
 
+#if defined(__linux__)
+  restart_under_wire(argc, argv, only);
+#endif
   rc = skc_init();
   if (rc != 0) {
     fprintf(stderr, "sockclose-probe: skc_init: %s\n", skc_strerror(rc));
@@ -348,7 +433,11 @@ int main(int argc, char **argv) {
     r->native_ok = skcs_execute(r->scenario, &skcs_native_ops, &r->native) == 0;
     r->sockclose_ok =
         skcs_execute(r->scenario, &skcs_sockclose_ops, &r->sockclose) == 0;
-    if (!r->sockclose_ok || !r->native_ok) {
+    if (r->sockclose.not_run) {
+      r->not_run = 1;
+      r->verdict = "not-run";
+      not_run++;
+    } else if (!r->sockclose_ok || !r->native_ok) {
       r->verdict = "error";
       errors++;
     } else if (strcmp(r->sockclose.outcome, skcs_expected_promise(r->scenario)) ==
@@ -365,9 +454,9 @@ int main(int argc, char **argv) {
     for (k = 0; k < n; k++)
       if (strcmp(rows[k].verdict, "BROKEN") == 0)
         rows[k].verdict = "broken";
-    print_json(rows, n, kept, broken, errors);
+    print_json(rows, n, kept, broken, errors, not_run);
   } else {
-    print_table(rows, n, kept, broken, errors);
+    print_table(rows, n, kept, broken, errors, not_run);
   }
   free(rows);
   skc_cleanup();

@@ -197,8 +197,13 @@ int skc_graceful_finish(skc_graceful *g, skc_graceful_report *report) {
     return skc__plat_reject(SKC_EINVAL);
   }
 
-  acked = skc__plat_send_queue_acked(g->socket);
-  acked = acked == 1 ? SKC_ACKED_YES : acked == 0 ? SKC_ACKED_NO : SKC_ACKED_UNKNOWN;
+  /* The send queue (SIOCOUTQ, TCP_INFO, SIO_TCP_INFO: one more system
+   * call) is read only for a report that was asked for. */
+  acked = SKC_ACKED_UNKNOWN;
+  if (report != NULL) {
+    acked = skc__plat_send_queue_acked(g->socket);
+    acked = acked == 1 ? SKC_ACKED_YES : acked == 0 ? SKC_ACKED_NO : SKC_ACKED_UNKNOWN;
+  }
   if (result != 0 && result != SKC_ECONNRESET) {
     /* The peer has not closed in order (deadline, failure, or the caller
      * gave up): abort, so that neither side keeps a half-open connection

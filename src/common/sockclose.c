@@ -24,8 +24,12 @@ int skc_close(skc_socket_t s) {
   return skc__handle_error(skc__plat_close(s));
 }
 
+_Static_assert(SKC_SHUT_RD == 0 && SKC_SHUT_WR == 1 && SKC_SHUT_RDWR == 2,
+               "skc_shutdown() checks how with one comparison");
+
 int skc_shutdown(skc_socket_t s, int how) {
-  if (how != SKC_SHUT_RD && how != SKC_SHUT_WR && how != SKC_SHUT_RDWR)
+  /* SKC_SHUT_RD, SKC_SHUT_WR, SKC_SHUT_RDWR are 0, 1, 2: one comparison. */
+  if ((unsigned)how > (unsigned)SKC_SHUT_RDWR)
     return skc__plat_reject(SKC_EINVAL);
   if (s == SKC_INVALID_SOCKET)
     return skc__plat_reject(SKC_EBADF);
@@ -111,7 +115,7 @@ static int skc__io_failure(skc_socket_t s, int err) {
 }
 
 /* One situation, one result for a failed send. */
-static int skc__send_situation(skc_socket_t s, int err) {
+static SKC__COLD int skc__send_situation(skc_socket_t s, int err) {
   int native;
   int fin_sent;
   switch (err) {
@@ -150,7 +154,7 @@ static int skc__send_situation(skc_socket_t s, int err) {
 }
 
 /* One situation, one result for a failed recv. */
-static ptrdiff_t skc__recv_situation(skc_socket_t s, int err) {
+static SKC__COLD ptrdiff_t skc__recv_situation(skc_socket_t s, int err) {
   switch (err) {
   case SKC_ESHUTDOWN:
     /* Windows fails recv after our own SD_RECEIVE with WSAESHUTDOWN; POSIX

@@ -21,7 +21,7 @@
 #include <netinet/tcp_fsm.h>
 #endif
 
-static int skc__fail(void) { return skc__plat_translate(errno); }
+static SKC__COLD int skc__fail(void) { return skc__plat_translate(errno); }
 
 int skc__plat_close(skc_socket_t s) {
   if (close(s) == 0)
@@ -35,13 +35,13 @@ int skc__plat_close(skc_socket_t s) {
   return skc__fail();
 }
 
+/* The public values are POSIX's (and Winsock's): no mapping on the way. */
+_Static_assert(SKC_SHUT_RD == SHUT_RD && SKC_SHUT_WR == SHUT_WR &&
+                   SKC_SHUT_RDWR == SHUT_RDWR,
+               "SKC_SHUT_* must equal SHUT_*");
+
 int skc__plat_shutdown(skc_socket_t s, int how) {
-  int native_how = SHUT_RDWR;
-  if (how == SKC_SHUT_RD)
-    native_how = SHUT_RD;
-  else if (how == SKC_SHUT_WR)
-    native_how = SHUT_WR;
-  return shutdown(s, native_how) == 0 ? 0 : skc__fail();
+  return shutdown(s, how) == 0 ? 0 : skc__fail();
 }
 
 int skc__plat_set_linger_zero(skc_socket_t s) {

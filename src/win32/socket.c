@@ -7,19 +7,19 @@
 
 #include <windows.h>
 
-static int skc__fail(void) { return skc__plat_translate(WSAGetLastError()); }
+static SKC__COLD int skc__fail(void) { return skc__plat_translate(WSAGetLastError()); }
 
 int skc__plat_close(skc_socket_t s) {
   return closesocket((SOCKET)s) == 0 ? 0 : skc__fail();
 }
 
+/* The public values are Winsock's: no mapping on the way. */
+_Static_assert(SKC_SHUT_RD == SD_RECEIVE && SKC_SHUT_WR == SD_SEND &&
+                   SKC_SHUT_RDWR == SD_BOTH,
+               "SKC_SHUT_* must equal SD_*");
+
 int skc__plat_shutdown(skc_socket_t s, int how) {
-  int native_how = SD_BOTH;
-  if (how == SKC_SHUT_RD)
-    native_how = SD_RECEIVE;
-  else if (how == SKC_SHUT_WR)
-    native_how = SD_SEND;
-  return shutdown((SOCKET)s, native_how) == 0 ? 0 : skc__fail();
+  return shutdown((SOCKET)s, how) == 0 ? 0 : skc__fail();
 }
 
 int skc__plat_set_linger_zero(skc_socket_t s) {

@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -51,6 +53,13 @@ static const int skcf_readlink_errors[] = {EACCES, EIO};
 static const int skcf_open_errors[] = {EMFILE, ENFILE, ENOMEM, EACCES};
 static const int skcf_read_errors[] = {EIO, EINTR};
 static const int skcf_alloc_errors[] = {ENOMEM};
+static const int skcf_epoll_create_errors[] = {EMFILE, ENFILE, ENOMEM};
+static const int skcf_epoll_ctl_errors[] = {ENOMEM, ENOSPC};
+/* ENOMEM is kevent(2)'s (macOS, BSD): the closer's common code meets it
+ * there, and only this wrapper can stage it on Linux. */
+static const int skcf_epoll_wait_errors[] = {EINTR, ENOMEM};
+static const int skcf_eventfd_errors[] = {EMFILE, ENFILE, ENOMEM};
+static const int skcf_write_errors[] = {EAGAIN, EINTR};
 
 #define SKCF_LIST(a) a, (int)(sizeof a / sizeof a[0])
 
@@ -86,6 +95,11 @@ static const struct {
     {"malloc", SKCF_LIST(skcf_alloc_errors)},
     {"calloc", SKCF_LIST(skcf_alloc_errors)},
     {"realloc", SKCF_LIST(skcf_alloc_errors)},
+    {"epoll_create1", SKCF_LIST(skcf_epoll_create_errors)},
+    {"epoll_ctl", SKCF_LIST(skcf_epoll_ctl_errors)},
+    {"epoll_wait", SKCF_LIST(skcf_epoll_wait_errors)},
+    {"eventfd", SKCF_LIST(skcf_eventfd_errors)},
+    {"write", SKCF_LIST(skcf_write_errors)},
 };
 
 void skcf_arm(long n, unsigned long mask, int variant, int every) {
@@ -165,6 +179,11 @@ ssize_t __real_read(int, void *, size_t);
 void *__real_malloc(size_t);
 void *__real_calloc(size_t, size_t);
 void *__real_realloc(void *, size_t);
+int __real_epoll_create1(int);
+int __real_epoll_ctl(int, int, int, struct epoll_event *);
+int __real_epoll_wait(int, struct epoll_event *, int, int);
+int __real_eventfd(unsigned int, int);
+ssize_t __real_write(int, const void *, size_t);
 
 /* The wrappers: declared here, since no header names them. */
 int __wrap_socket(int domain, int type, int protocol);
@@ -196,6 +215,11 @@ ssize_t __wrap_read(int fd, void *buf, size_t len);
 void *__wrap_malloc(size_t size);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t size);
+int __wrap_epoll_create1(int flags);
+int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);
+int __wrap_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout);
+int __wrap_eventfd(unsigned int initval, int flags);
+ssize_t __wrap_write(int fd, const void *buf, size_t len);
 
 int __wrap_socket(int domain, int type, int protocol) {
   return skcf_fail(SKCF_socket) ? -1 : __real_socket(domain, type, protocol);
@@ -340,4 +364,24 @@ void *__wrap_calloc(size_t n, size_t size) {
 
 void *__wrap_realloc(void *p, size_t size) {
   return skcf_fail(SKCF_realloc) ? NULL : __real_realloc(p, size);
+}
+
+int __wrap_epoll_create1(int flags) {
+  return skcf_fail(SKCF_epoll_create1) ? -1 : __real_epoll_create1(flags);
+}
+
+int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event) {
+  return skcf_fail(SKCF_epoll_ctl) ? -1 : __real_epoll_ctl(epfd, op, fd, event);
+}
+
+int __wrap_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout) {
+  return skcf_fail(SKCF_epoll_wait) ? -1 : __real_epoll_wait(epfd, events, max, timeout);
+}
+
+int __wrap_eventfd(unsigned int initval, int flags) {
+  return skcf_fail(SKCF_eventfd) ? -1 : __real_eventfd(initval, flags);
+}
+
+ssize_t __wrap_write(int fd, const void *buf, size_t len) {
+  return skcf_fail(SKCF_write) ? -1 : __real_write(fd, buf, len);
 }

@@ -7,14 +7,19 @@
 #include "scenarios.h"
 
 #include "support.h"
+#include "wire_client.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #ifdef _WIN32
 #include <winsock2.h>
+#include <mstcpip.h>
+#include <ws2tcpip.h>
 #else
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -575,6 +580,125 @@ cleanup:
   skcs__close_quietly(&p[1]);
 }
 
+/* ---- the D rows: a peer that vanishes (tests/wire) ----
+ * The connection goes through sockclose-wire to its peer service on the
+ * far side; the test then cuts the link (the peer's host is gone, its
+ * packets and ours vanish in silence) or makes the peer's host forget its
+ * connections, as a reboot does. */
+
+/* How long a dead peer may take to be noticed before the row fails:
+ * keepalive 1 s + 3 x 1 s, user timeout 2 s, with ample margin. */
+#define SKCS_DEAD_PEER_DEADLINE_MS 20000
+#define SKCS_UNARMED_WAIT_MS 5000
+
+/* A connection to the wire's peer, named uniquely; waits until the peer
+ * has read the name, so the connection is idle and fully acknowledged. */
+static skc_socket_t skcs__wire_open(skcs_run *r, const char *id) {
+  static unsigned long serial;
+  char name[64];
+  skct_wire_result result;
+  skc_socket_t s;
+  int waited;
+  snprintf(name, sizeof name, "%s-%s-%ld-%lu", id, r->ops->name,
+           skct_self_pid(), ++serial);
+  s = skct_wire_connect(name);
+  if (s == SKC_INVALID_SOCKET) {
+    skcs__problem(r, "connect to the wire's peer");
+    return s;
+  }
+  for (waited = 0; waited < SKCT_DEADLINE_MS; waited += 10) {
+    if (skct_wire_result_of(name, &result) == 0)
+      return s;
+    skct_sleep_ms(10);
+  }
+  skcs__problem(r, "the wire's peer never saw the connection");
+  skc_close(s);
+  return SKC_INVALID_SOCKET;
+}
+
+/* Wait until s reports something (the dead peer noticed), record the time
+ * it took since `since_ms`, then recv (the call that notices), recv and
+ * send again (what later calls report). When the detection could not be
+ * set up (armed 0), only a short wait shows that nothing is noticed. */
+static void skcs__notice_then_later_calls(skcs_run *r, skc_socket_t s,
+                                          long long since_ms, int armed) {
+  char buf[64];
+  ptrdiff_t n;
+  if (!skct_wait_readable(s, armed ? SKCS_DEAD_PEER_DEADLINE_MS
+                                   : SKCS_UNARMED_WAIT_MS)) {
+    skcs__append(r, armed ? "never noticed" : "nothing noticed in 5 s");
+    return;
+  }
+  snprintf(r->measured, sizeof r->measured, "noticed after %lld ms",
+           skct_monotonic_ms() - since_ms);
+  n = r->ops->recv(s, buf, sizeof buf);
+  skcs__record(r, n, skct_native_error());
+  n = r->ops->recv(s, buf, sizeof buf);
+  skcs__record(r, n, skct_native_error());
+  skcs__send(r, s, "x", 1, 1);
+}
+
+static void skcs__wire_clear(void) {
+  if (skct_wire_command("clear", NULL, 0) != 0)
+    fprintf(stderr, "sockclose: the wire did not clear its impairments\n");
+}
+
+static void d1_keepalive_peer_vanishes(skcs_run *r) {
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  long long cut_ms;
+  int set;
+  s = skcs__wire_open(r, "D1");
+  SKCS_REQUIRE(r, s != SKC_INVALID_SOCKET, "connect");
+  set = r->ops->set_keepalive(s, 1000, 1000, 3);
+  skcs__record(r, set, skct_native_error());
+  if (set == SKC_ENOTSUP) {
+    /* The documented answer where the count cannot be set (fixed at 10):
+     * what a program does then. */
+    set = r->ops->set_keepalive(s, 1000, 1000, 10);
+    skcs__record(r, set, skct_native_error());
+  }
+  SKCS_REQUIRE(r, skct_wire_command("cut", NULL, 0) == 0, "cut the link");
+  cut_ms = skct_monotonic_ms();
+  skcs__notice_then_later_calls(r, s, cut_ms, set == 0);
+cleanup:
+  skcs__wire_clear();
+  skcs__close_quietly(&s);
+}
+
+static void d2_user_timeout_peer_vanishes(skcs_run *r) {
+  char data[1000];
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  long long cut_ms;
+  int set;
+  skct_wire_pattern(data, sizeof data, 0);
+  s = skcs__wire_open(r, "D2");
+  SKCS_REQUIRE(r, s != SKC_INVALID_SOCKET, "connect");
+  set = r->ops->set_user_timeout(s, 2000);
+  skcs__record(r, set, skct_native_error());
+  SKCS_REQUIRE(r, skct_wire_command("cut", NULL, 0) == 0, "cut the link");
+  cut_ms = skct_monotonic_ms();
+  skcs__send(r, s, data, sizeof data, 1);
+  skcs__notice_then_later_calls(r, s, cut_ms, set == 0);
+cleanup:
+  skcs__wire_clear();
+  skcs__close_quietly(&s);
+}
+
+static void d3_peer_host_rebooted(skcs_run *r) {
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  long long sent_ms;
+  s = skcs__wire_open(r, "D3");
+  SKCS_REQUIRE(r, s != SKC_INVALID_SOCKET, "connect");
+  SKCS_REQUIRE(r, skct_wire_command("reboot", NULL, 0) == 0,
+               "the peer's host reboots");
+  sent_ms = skct_monotonic_ms();
+  skcs__send(r, s, "x", 1, 1);
+  skcs__notice_then_later_calls(r, s, sent_ms, 1);
+cleanup:
+  skcs__wire_clear();
+  skcs__close_quietly(&s);
+}
+
 /* ---- the table ---- */
 
 #define WINE_LATE_RESET                                                        \
@@ -711,6 +835,48 @@ const skcs_scenario skcs_scenarios[] = {
      .promise = "SKC_ETIMEDOUT, SKC_ECONNRESET",
      .linux_native = "0, 1 bytes",
      .windows_native = "0, 1 bytes"},
+    {.id = "D1",
+     .title = "idle connection with keepalive 1 s / 1 s / 3 probes; the peer "
+              "vanishes (the link is cut); our recv, recv, send",
+     .run = d1_keepalive_peer_vanishes,
+     .promise = "0, SKC_ETIMEDOUT, SKC_ECONNRESET (2 calls)",
+     .linux_native = "0, -1 errno=110 ETIMEDOUT, 0, -1 errno=32 EPIPE, SIGPIPE",
+     .windows_text = "0, -1 WSAENETRESET, then WSAECONNRESET",
+     .wine_promise = "SKC_ENOTSUP, 0 (3 calls), SKC_ECONNRESET",
+     .wine_native = "0 (3 calls), -1 WSAECONNRESET (10054)",
+     .wine_note = "Wine 8 implements none of TCP_KEEPIDLE, TCP_KEEPINTVL, "
+                  "TCP_KEEPCNT (only SIO_KEEPALIVE_VALS, so a count of 3 is "
+                  "refused and Linux's 9 probes apply: noticed after about "
+                  "10 s), and a recv on the dead connection returns 0 "
+                  "(Windows: WSAENETRESET)",
+     .needs_wire = 1},
+    {.id = "D2",
+     .title = "user timeout 2 s; the peer vanishes; we send 1000 bytes; our "
+              "recv, recv, send",
+     .run = d2_user_timeout_peer_vanishes,
+     .promise = "0, 1000 bytes, SKC_ETIMEDOUT, SKC_ECONNRESET (2 calls)",
+     .linux_native =
+         "0, 1000 bytes, -1 errno=110 ETIMEDOUT, 0, -1 errno=32 EPIPE, SIGPIPE",
+     .windows_text = "0, 1000 bytes, -1 WSAECONNABORTED, then WSAECONNRESET",
+     .wine_promise = "SKC_ENOTSUP, 1000 bytes, nothing noticed in 5 s",
+     .wine_native = "-1 WSAENOPROTOOPT (10042), 1000 bytes, nothing noticed "
+                    "in 5 s",
+     .wine_note = "Wine 8 implements neither TCP_MAXRTMS nor TCP_MAXRT "
+                  "(WSAENOPROTOOPT): no user timeout, Linux's retransmission "
+                  "limit (about 15 minutes) applies",
+     .needs_wire = 1},
+    {.id = "D3",
+     .title = "the peer's host reboots (forgets the connection in silence); "
+              "we send 1 byte, its RST comes back; our recv, recv, send",
+     .run = d3_peer_host_rebooted,
+     .promise = "1 bytes, SKC_ECONNRESET (3 calls)",
+     .linux_native =
+         "1 bytes, -1 errno=104 ECONNRESET, 0, -1 errno=32 EPIPE, SIGPIPE",
+     .windows_text = "1 bytes, -1 WSAECONNRESET (3 calls)",
+     .wine_promise = "1 bytes, 0 (2 calls), SKC_ECONNRESET",
+     .wine_native = "1 bytes, 0 (2 calls), -1 WSAECONNRESET (10054)",
+     .wine_note = WINE_LATE_RESET,
+     .needs_wire = 1},
     {.id = "P1",
      .title = "pinned: 4 bytes already queued when we shutdown(RD); our recvs",
      .run = p1_shut_rd_with_data_queued,
@@ -762,6 +928,12 @@ int skcs_execute(const skcs_scenario *scenario, const skcs_ops *ops,
                  skcs_run *run) {
   memset(run, 0, sizeof *run);
   run->ops = ops;
+  if (scenario->needs_wire && !skct_wire_available()) {
+    run->not_run = 1;
+    snprintf(run->problem, sizeof run->problem, "not run: %s",
+             skct_wire_missing());
+    return 1;
+  }
   skct_sigpipe_begin();
   scenario->run(run);
   if (skct_sigpipe_end())
@@ -877,14 +1049,71 @@ static int skcs__native_graceful_end(skcs_graceful *state) {
   return state->result;
 }
 
+/* ---- dead-peer detection, raw ---- */
+
+#ifdef _WIN32
+/* ws2ipdef.h of the Windows SDK; MinGW-w64's headers lack it. */
+#ifndef TCP_MAXRTMS
+#define TCP_MAXRTMS 14
+#endif
+#endif
+
+static int skcs__native_keepalive(skc_socket_t s, int idle_ms, int interval_ms,
+                                  int count) {
+#ifdef _WIN32
+  /* What most Windows programs do: SIO_KEEPALIVE_VALS (every version; the
+   * count is fixed at 10, so `count` is not used). */
+  struct tcp_keepalive values;
+  DWORD returned = 0;
+  (void)count;
+  values.onoff = 1;
+  values.keepalivetime = (ULONG)idle_ms;
+  values.keepaliveinterval = (ULONG)interval_ms;
+  if (WSAIoctl((SOCKET)s, SIO_KEEPALIVE_VALS, &values, sizeof values, NULL, 0,
+               &returned, NULL, NULL) != 0)
+    return -1;
+#else
+  int on = 1, idle = idle_ms / 1000, interval = interval_ms / 1000;
+  if (setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0)
+    return -1;
+#if defined(__linux__)
+  if (setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) != 0 ||
+      setsockopt(s, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval) !=
+          0 ||
+      setsockopt(s, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count) != 0)
+    return -1;
+#else
+  (void)idle, (void)interval, (void)count;
+#endif
+#endif
+  return 0;
+}
+
+static int skcs__native_user_timeout(skc_socket_t s, int timeout_ms) {
+#ifdef _WIN32
+  DWORD ms = (DWORD)timeout_ms;
+  return setsockopt((SOCKET)s, IPPROTO_TCP, TCP_MAXRTMS, (const char *)&ms,
+                    (int)sizeof ms);
+#elif defined(__linux__)
+  unsigned int ms = (unsigned int)timeout_ms;
+  return setsockopt(s, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+#else
+  (void)s, (void)timeout_ms;
+  errno = ENOPROTOOPT;
+  return -1;
+#endif
+}
+
 const skcs_ops skcs_sockclose_ops = {
     "sockclose",  0,        skc_close,
     skc_shutdown, skc_abort, skc_send,
-    skc_recv,     skcs__skc_graceful_begin, skcs__skc_graceful_end};
+    skc_recv,     skcs__skc_graceful_begin, skcs__skc_graceful_end,
+    skc_set_keepalive, skc_set_user_timeout};
 
 const skcs_ops skcs_native_ops = {
     "native",           1,
     skcs__native_close, skcs__native_shutdown,
     skcs__native_abort, skcs__native_send,
     skcs__native_recv,  skcs__native_graceful_begin,
-    skcs__native_graceful_end};
+    skcs__native_graceful_end, skcs__native_keepalive,
+    skcs__native_user_timeout};

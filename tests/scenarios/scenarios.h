@@ -37,6 +37,10 @@ typedef struct skcs_ops {
   ptrdiff_t (*recv)(skc_socket_t s, void *buf, size_t len);
   int (*graceful_begin)(skcs_graceful *state, skc_socket_t s, int timeout_ms);
   int (*graceful_end)(skcs_graceful *state);
+  /* Dead-peer detection (the D rows). */
+  int (*set_keepalive)(skc_socket_t s, int idle_ms, int interval_ms,
+                       int count);
+  int (*set_user_timeout)(skc_socket_t s, int timeout_ms);
 } skcs_ops;
 
 extern const skcs_ops skcs_sockclose_ops;
@@ -54,6 +58,12 @@ typedef struct skcs_run {
   char last[96];
   int repeat;
   size_t last_at;
+  /* Set when the scenario was not run because what it needs is missing
+   * here (the D rows need the wire, tests/wire); problem says why. */
+  int not_run;
+  /* Measurements shown next to the outcome but not compared, e.g. the
+   * time until a dead peer was noticed. */
+  char measured[SKCS_TEXT];
 } skcs_run;
 
 typedef struct skcs_scenario {
@@ -77,13 +87,18 @@ typedef struct skcs_scenario {
   /* For the pinned "P" rows: sockclose's result on each platform, as the
    * README shows it. NULL for rows with one result everywhere. */
   const char *per_platform;
+  /* 1 for rows that need the impaired link of tests/wire (sockclose-wire):
+   * root and network namespaces. */
+  int needs_wire;
 } skcs_scenario;
 
 extern const skcs_scenario skcs_scenarios[];
 extern const size_t skcs_scenario_count;
 
 /* Run one scenario with the given operations; returns 0 when it ran (the
- * outcome is in run->outcome), -1 when it could not (run->problem). */
+ * outcome is in run->outcome), -1 when it could not (run->problem), 1
+ * when it was not run because the wire is missing (run->not_run,
+ * run->problem says why). */
 int skcs_execute(const skcs_scenario *scenario, const skcs_ops *ops,
                  skcs_run *run);
 
