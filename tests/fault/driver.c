@@ -21,7 +21,7 @@
  *   --quick       only the first errno of each call
  *   --exhaustive  also a second pass in which the Nth call and every one
  *                 after it fail (resources that stay exhausted), every
- *                 errno (about 80 s)
+ *                 errno (about 70 s)
  * Exit status 0 when every invariant held, 1 otherwise.
  */
 #if !defined(_DEFAULT_SOURCE)

@@ -129,6 +129,7 @@ int skcf_variants(int call) {
 
 /* Should this call fail? Sets errno to the injected value when it should. */
 static int skcf_fail(int call) {
+  int code;
   if (skcf_target <= 0)
     return 0;
   if (skcf_mask != 0 && (skcf_mask & (1ul << call)) == 0)
@@ -137,16 +138,18 @@ static int skcf_fail(int call) {
   if (skcf_counted < skcf_target ||
       (skcf_counted > skcf_target && !skcf_every))
     return 0;
-  skcf_fired_flag = 1;
-  skcf_fired_which = call;
-  skcf_fired_code =
-      skcf_table[call].errors[skcf_variant % skcf_table[call].count];
+  code = skcf_table[call].errors[skcf_variant % skcf_table[call].count];
   /* A signal interrupts one call and a connection is aborted once, not
    * every call from now on: a failure that persists is a resource that
    * stays exhausted. */
-  if (skcf_every && (skcf_fired_code == EINTR || skcf_fired_code == ECONNABORTED))
-    skcf_fired_code = ENOMEM;
-  errno = skcf_fired_code;
+  if (skcf_every && (code == EINTR || code == ECONNABORTED))
+    code = ENOMEM;
+  if (!skcf_fired_flag) {
+    skcf_fired_flag = 1;
+    skcf_fired_which = call;
+    skcf_fired_code = code;
+  }
+  errno = code;
   return 1;
 }
 

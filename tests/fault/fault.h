@@ -40,7 +40,8 @@ void skcf_disarm(void);
 /* Counted calls since skcf_arm(). */
 long skcf_calls(void);
 
-/* 1 when a call was failed since skcf_arm(); which call, its errno. */
+/* 1 when a call was failed since skcf_arm(); which call was failed first,
+ * and its errno. */
 int skcf_fired(void);
 int skcf_fired_call(void);
 int skcf_fired_errno(void);
