@@ -20,6 +20,14 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
 #endif
 
 /* Deadline for closes that are expected to end well before it. */
@@ -283,6 +291,14 @@ static void tcp_pair_survives_a_signal_storm(void **state) {
   int i, failures = 0, first_failure = 0;
   time_t stop = time(NULL) + 15;
   (void)state;
+  if (RUNNING_ON_VALGRIND) {
+    /* Measured: under valgrind a signal arrives before each system call
+     * completes, so every call fails with EINTR forever. The storm runs
+     * in the native, ASan and TSan builds. */
+    printf("signal storm: not run under valgrind (it starves every system "
+           "call)\n");
+    return;
+  }
   memset(&action, 0, sizeof action);
   action.sa_handler = count_signal;
   sigemptyset(&action.sa_mask);
