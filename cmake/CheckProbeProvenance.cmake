@@ -21,7 +21,19 @@ string(REGEX MATCHALL "measured on Windows x64 \\(MSVC\\) in CI" windows "${tabl
 list(LENGTH windows windows_count)
 string(REGEX MATCHALL "measured on macOS in CI" macos "${table}")
 list(LENGTH macos macos_count)
-if(row_count LESS 1 OR NOT windows_count EQUAL row_count OR NOT macos_count EQUAL row_count)
+# A situation the Windows run could not make (A2: Windows has no
+# descriptor limit to reach) stays documented, not measured.
+file(READ ${RESULTS}/wine-x86_64.json windows_doc)
+string(JSON situation_count LENGTH "${windows_doc}" situations)
+set(windows_expected ${row_count})
+math(EXPR last "${situation_count} - 1")
+foreach(i RANGE ${last})
+  string(JSON verdict GET "${windows_doc}" situations ${i} verdict)
+  if(verdict STREQUAL "not-run")
+    math(EXPR windows_expected "${windows_expected} - 1")
+  endif()
+endforeach()
+if(row_count LESS 1 OR NOT windows_count EQUAL windows_expected OR NOT macos_count EQUAL row_count)
   message(FATAL_ERROR "${row_count} rows, ${windows_count} Windows cells and "
     "${macos_count} macOS cells measured:\n${table}")
 endif()

@@ -342,8 +342,10 @@ SKC_EXTERN ptrdiff_t skc_recv(skc_socket_t s, void *buf, size_t len);
  * Windows has no TCP `socketpair()`; this listens on an OS-assigned port of
  * 127.0.0.1, connects, accepts, checks that the accepted connection is the
  * one it made (another local process could have connected first), and
- * closes the listener. Both handles are blocking and not inheritable by
- * child processes.
+ * closes the listener, with skc_tcp_listen(), skc_connect() and
+ * skc_accept(). Both handles are blocking and not inheritable by child
+ * processes (the accepted one too, which Windows' accept would otherwise
+ * make inheritable when the listener is).
  *
  * A signal caught during the calls (a handler without `SA_RESTART`) does
  * not make it fail: an interrupted connect is waited for and an
@@ -782,6 +784,341 @@ SKC_EXTERN int skc_leak_check(const skc_leak_snapshot *snapshot,
 
 /** @brief Release a snapshot. NULL is ignored. */
 SKC_EXTERN void skc_leak_snapshot_free(skc_leak_snapshot *snapshot);
+/**@}*/
+
+/* ======================================================================
+ * Connections: sockets, endpoints, listen, accept, connect, vectored send
+ * ====================================================================== */
+
+/** @name Connections
+ *
+ * The calls every program that opens connections writes for itself, once
+ * per OS: create a socket, listen, accept, connect, switch to non-blocking
+ * mode, read the addresses, send several buffers at once. Each gives the
+ * same result for the same situation on every OS, with the rules of
+ * skc_send() and skc_recv():
+ * - Every socket made here is non-inheritable by child processes
+ *   (atomically where the OS can: `SOCK_CLOEXEC`, `accept4`,
+ *   `WSA_FLAG_NO_HANDLE_INHERIT`).
+ * - A connection that the client reset before it was accepted is never
+ *   handed out by skc_accept().
+ * - A non-blocking connect in progress is `SKC_EINPROGRESS` on every OS.
+ * - No call raises SIGPIPE or changes a signal disposition.
+ * - After a failure the native code stays in errno / `WSAGetLastError()`;
+ *   skc_format_error() writes it into a log line.
+ */
+/**@{*/
+
+/** Flag for skc_tcp_socket(), skc_tcp_listen() and skc_accept(): the new
+ * socket is non-blocking (calls that would wait return `SKC_EAGAIN`, or
+ * `SKC_EINPROGRESS` for skc_connect()). Without it the socket blocks. */
+#define SKC_SOCK_NONBLOCK 1
+
+/**
+ * @brief Switch a socket between blocking and non-blocking mode
+ * (`fcntl(O_NONBLOCK)` / `ioctlsocket(FIONBIO)`).
+ *
+ * @param s the socket.
+ * @param on non-zero for non-blocking, 0 for blocking.
+ * @return 0; `SKC_EBADF` when `s` is `SKC_INVALID_SOCKET` (no system
+ *         call), closed, or not a socket (POSIX sets the flag on any
+ *         descriptor; only sockets are accepted here, so the result is the
+ *         same on every OS); another `SKC_E*` code.
+ */
+SKC_EXTERN int skc_set_nonblocking(skc_socket_t s, int on);
+
+/**
+ * @brief Create an unconnected TCP socket that child processes do not
+ * inherit.
+ *
+ * Non-inheritable atomically where the OS can (`SOCK_CLOEXEC` on Linux
+ * and the BSDs, `WSA_FLAG_NO_HANDLE_INHERIT` on Windows 7 SP1 and later),
+ * right after creation elsewhere (macOS), where another thread's fork and
+ * exec in between could still inherit it. On macOS `SO_NOSIGPIPE` is set
+ * too, so even a plain `send()` on it raises no SIGPIPE. On Windows the
+ * socket can be used for overlapped I/O.
+ *
+ * @param family `SKC_FAMILY_IPV4` or `SKC_FAMILY_IPV6`.
+ * @param flags 0 or `SKC_SOCK_NONBLOCK`.
+ * @param out receives the socket; `SKC_INVALID_SOCKET` on failure.
+ * @return 0, or (no system call for the first three):
+ *  - `SKC_EFAULT`: `out` is NULL.
+ *  - `SKC_EAFNOSUPPORT`: `family` is neither IPv4 nor IPv6; also when the
+ *    OS has no such family (IPv6 disabled).
+ *  - `SKC_EINVAL`: `flags` has a bit other than `SKC_SOCK_NONBLOCK`.
+ *  - `SKC_EMFILE` / `SKC_ENFILE`: no descriptor left in the process / the
+ *    system; `SKC_ENOBUFS`, `SKC_ENOMEM`; `SKC_ENOTINIT` on Windows before
+ *    skc_init().
+ */
+SKC_EXTERN int skc_tcp_socket(int family, int flags, skc_socket_t *out);
+
+/**
+ * @brief Read an endpoint from text: the inverse of skc_endpoint_format().
+ *
+ * Accepts "127.0.0.1:80", "[::1]:80" and "[fe80::1%2]:80": an IPv4
+ * address in four decimal parts, or an IPv6 address (any RFC 4291 text
+ * form, an embedded IPv4 tail included) in brackets with an optional
+ * numeric scope (interface index) after '%'; then ':' and a decimal port
+ * 0 to 65535. Nothing may precede or follow. No name is looked up.
+ *
+ * @param text the text, terminated.
+ * @param out receives the endpoint; all zero on failure.
+ * @return 0, `SKC_EFAULT` when `text` or `out` is NULL, `SKC_EINVAL` when
+ *         the text is not such an endpoint (no system call either way).
+ */
+SKC_EXTERN int skc_endpoint_parse(const char *text, skc_endpoint *out);
+
+/**
+ * @brief The local address and port of a socket (`getsockname`).
+ *
+ * @param s a bound or connected socket.
+ * @param out receives the endpoint; all zero on failure.
+ * @return 0, or:
+ *  - `SKC_EINVAL`: `s` is not bound yet (Linux and macOS would report
+ *    0.0.0.0:0, Windows WSAEINVAL; this is the one result everywhere).
+ *  - `SKC_EFAULT`: `out` is NULL.
+ *  - `SKC_EBADF`: `s` is not an open socket.
+ *  - `SKC_EAFNOSUPPORT`: the socket is neither IPv4 nor IPv6.
+ */
+SKC_EXTERN int skc_local_endpoint(skc_socket_t s, skc_endpoint *out);
+
+/**
+ * @brief The peer's address and port of a connected socket
+ * (`getpeername`).
+ *
+ * @param s a connected socket.
+ * @param out receives the endpoint; all zero on failure.
+ * @return 0, or:
+ *  - `SKC_ENOTCONN`: `s` is not connected (never connected, a listener, a
+ *    connect still in progress, or a connection reset by the peer).
+ *  - `SKC_EFAULT`: `out` is NULL.
+ *  - `SKC_EBADF`: `s` is not an open socket.
+ *  - `SKC_EAFNOSUPPORT`: the socket is neither IPv4 nor IPv6.
+ */
+SKC_EXTERN int skc_peer_endpoint(skc_socket_t s, skc_endpoint *out);
+
+/**
+ * @brief A listening TCP socket in one call: skc_tcp_socket(),
+ * skc_listen_reuse(), `bind()`, `listen()`.
+ *
+ * Because of skc_listen_reuse(), a restarted server binds its port at once
+ * even while connections of its previous run are in TIME_WAIT, and no
+ * other program can take the port over. An IPv6 listener accepts IPv6
+ * only (`IPV6_V6ONLY` on, which is Windows' default and not Linux's), so
+ * "[::]:80" means the same on every OS; listen on both families with two
+ * sockets.
+ *
+ * @param at the address and port to listen on; port 0 lets the OS choose
+ *        (read it back with skc_local_endpoint()).
+ * @param backlog the length of the queue of connections not yet accepted;
+ *        0 for the largest the OS allows (`SOMAXCONN`).
+ * @param flags 0 or `SKC_SOCK_NONBLOCK` (skc_accept() then returns
+ *        `SKC_EAGAIN` instead of waiting).
+ * @param out receives the listener; `SKC_INVALID_SOCKET` on failure.
+ * @return 0, or:
+ *  - `SKC_EADDRINUSE`: another socket listens on that port (or is bound
+ *    to it).
+ *  - `SKC_EADDRNOTAVAIL`: the address is not one of this machine's.
+ *  - `SKC_EACCES`: a privileged port (below 1024 on POSIX) without the
+ *    right to bind it.
+ *  - `SKC_EFAULT`: `at` or `out` is NULL (no system call).
+ *  - `SKC_EAFNOSUPPORT`: `at->family` is neither IPv4 nor IPv6 (no system
+ *    call), or the OS has no such family.
+ *  - `SKC_EINVAL`: `backlog` is negative or `flags` has an unknown bit (no
+ *    system call).
+ *  - the codes of skc_tcp_socket().
+ */
+SKC_EXTERN int skc_tcp_listen(const skc_endpoint *at, int backlog, int flags,
+                              skc_socket_t *out);
+
+/**
+ * @brief Accept one connection, never one that is already dead, as a
+ * socket that child processes do not inherit.
+ *
+ * A client may reset (or abort) its connection while it waits in the
+ * listen queue. The BSDs and macOS then fail accept with ECONNABORTED,
+ * Windows with WSAECONNRESET, and Linux hands out a socket whose
+ * connection is already gone (measured: accept succeeds, the socket's
+ * pending error is ECONNRESET, its TCP state CLOSE; its first recv fails
+ * with ECONNRESET, the next returns 0 as if the peer had closed in
+ * order). Linux also reports some network errors of the new connection
+ * from accept itself (ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN, ENONET,
+ * EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH; accept(2)), and Wine 8 fails
+ * with WSAENOTCONN (measured). skc_accept() handles
+ * all of these alike: the dead connection is closed and skipped, and the
+ * call goes on to the next one (a blocking listener waits for it, a
+ * non-blocking one returns `SKC_EAGAIN` when there is none).
+ *
+ * The accepted socket is blocking unless `flags` has `SKC_SOCK_NONBLOCK`,
+ * whatever the listener's mode (macOS and Windows would otherwise copy the
+ * listener's mode, Linux would not). It is never inheritable: atomically
+ * on Linux and the BSDs (`accept4`), right after accept on macOS and
+ * Windows (Windows copies the listener's flag, and has no atomic way).
+ *
+ * @param listener a listening socket.
+ * @param flags 0 or `SKC_SOCK_NONBLOCK`, for the accepted socket.
+ * @param out receives the connection; `SKC_INVALID_SOCKET` on failure.
+ * @param peer receives the client's endpoint; may be NULL.
+ * @return 0, or:
+ *  - `SKC_EAGAIN`: a non-blocking listener has no connection waiting.
+ *  - `SKC_EMFILE` / `SKC_ENFILE`: this process (system) has no descriptor
+ *    left. The connection stays in the listen queue and the listener stays
+ *    usable: accept again once a descriptor is free. The listener stays
+ *    readable meanwhile, so an event loop should stop watching it (or
+ *    close some connections) until then, or it will spin.
+ *  - `SKC_ENOBUFS` / `SKC_ENOMEM`: out of memory; the listener stays
+ *    usable.
+ *  - `SKC_EINTR`: a blocking accept was interrupted by a signal handler
+ *    (POSIX, a handler installed without `SA_RESTART`).
+ *  - `SKC_EINVAL`: `listener` is not listening, or `flags` has an unknown
+ *    bit (no system call).
+ *  - `SKC_EFAULT`: `out` is NULL (no system call).
+ *  - `SKC_EBADF`: `listener` is not an open socket.
+ *  - `SKC_ENOTSUP`: `listener` is not a stream socket.
+ */
+SKC_EXTERN int skc_accept(skc_socket_t listener, int flags, skc_socket_t *out,
+                          skc_endpoint *peer);
+
+/**
+ * @brief Connect a socket from skc_tcp_socket() to an endpoint.
+ *
+ * A blocking socket waits until the connection is made or has failed. A
+ * non-blocking socket returns `SKC_EINPROGRESS` (POSIX EINPROGRESS,
+ * Windows WSAEWOULDBLOCK); wait until it is writable (poll `POLLOUT`,
+ * `WSAPoll` `POLLWRNORM`; a failure also makes it readable or reports
+ * `POLLERR`/`POLLHUP`) and then read the result with skc_socket_error().
+ * Calling skc_connect() again while the connect is under way also returns
+ * `SKC_EINPROGRESS` (POSIX EALREADY; Windows WSAEALREADY, or WSAEINVAL
+ * from older stacks); once it has succeeded, 0 (POSIX and Windows say
+ * EISCONN, Linux once 0 and then EISCONN), so calling it again is also a
+ * way to ask whether the connect has finished.
+ *
+ * @param s an unconnected TCP socket of the endpoint's family.
+ * @param to where to connect.
+ * @return 0 (connected, also when it already was), `SKC_EINPROGRESS`, or:
+ *  - `SKC_ECONNREFUSED`: nothing listens there (the peer answered RST).
+ *  - `SKC_ETIMEDOUT`: no answer at all (the SYN was retried until the OS
+ *    gave up: about 127 s on Linux, 21 s on Windows and 75 s on macOS by
+ *    their documented defaults).
+ *  - `SKC_EADDRNOTAVAIL`: no local (ephemeral) port is left for a new
+ *    connection to this destination, typically because earlier connections
+ *    hold them in TIME_WAIT (see the README's TIME_WAIT chapter). Linux and
+ *    macOS report EADDRNOTAVAIL, Windows WSAENOBUFS or WSAEADDRINUSE; all
+ *    are this code. Also a destination address that cannot be connected to
+ *    (0.0.0.0 on Windows).
+ *  - `SKC_ENETUNREACH` / `SKC_EHOSTUNREACH`: no route to the destination.
+ *  - `SKC_EINVAL`: `s` is a listening socket.
+ *  - `SKC_EAFNOSUPPORT`: `to->family` is neither IPv4 nor IPv6 (no system
+ *    call), or is not the socket's family.
+ *  - `SKC_EFAULT`: `to` is NULL (no system call).
+ *  - `SKC_EBADF`: `s` is not an open socket.
+ *  - `SKC_EINTR`: a blocking connect was interrupted by a signal handler
+ *    (POSIX); the connect goes on: wait for writability as after
+ *    `SKC_EINPROGRESS`.
+ *  - another `SKC_E*` code (`SKC_EACCES`, `SKC_ENETDOWN`, ...).
+ */
+SKC_EXTERN int skc_connect(skc_socket_t s, const skc_endpoint *to);
+
+/**
+ * @brief The socket's pending error (`SO_ERROR`) as an `SKC_E*` code, and
+ * clear it: the result of a non-blocking connect once the socket is
+ * writable.
+ *
+ * @return 0 when there is none (after a connect: it succeeded); the
+ *         pending error, for example `SKC_ECONNREFUSED`, `SKC_ETIMEDOUT`,
+ *         `SKC_EADDRNOTAVAIL` (with the same translation as skc_connect());
+ *         or, when the call itself fails, `SKC_EBADF` (`s` is not an open
+ *         socket). The pending error's native code is left in errno /
+ *         `WSAGetLastError()`.
+ */
+SKC_EXTERN int skc_socket_error(skc_socket_t s);
+
+/** One buffer of a vectored send (the layout of neither `struct iovec`
+ * nor `WSABUF`; sockclose converts). */
+typedef struct skc_buf {
+  const void *base; /**< The bytes; may be NULL when `len` is 0. */
+  size_t len;       /**< How many. */
+} skc_buf;
+
+/** Most buffers one skc_sendv() call passes to the OS (POSIX's `IOV_MAX`
+ * is at least 1024 on Linux, macOS and Windows' WSASend has no smaller
+ * limit); larger counts are clamped, as lengths are in skc_send(). */
+#define SKC_SENDV_MAX 1024
+
+/**
+ * @brief Send several buffers in one call, in order, never raising
+ * SIGPIPE: `sendmsg()` with `MSG_NOSIGNAL` (`SO_NOSIGPIPE` on macOS),
+ * `WSASend()` on Windows.
+ *
+ * At most `SKC_SENDV_MAX` buffers and `SKC_IO_MAX` bytes in total are
+ * passed in one call (a buffer that would cross that total is shortened),
+ * so the result may be less than the sum of the lengths; send the rest
+ * with another call.
+ *
+ * @param s a connected socket.
+ * @param bufs the buffers; may be NULL when `count` is 0.
+ * @param count how many.
+ * @return the number of bytes sent (0 only when every length is 0 or
+ *         `count` is 0), or the same codes in the same situations as
+ *         skc_send(): `SKC_ESHUTDOWN`, `SKC_ECONNRESET`, `SKC_EAGAIN`,
+ *         `SKC_EBADF`, `SKC_ENOTCONN`; and `SKC_EFAULT` when `bufs` is NULL
+ *         with `count` above 0, or a buffer's `base` is NULL with its `len`
+ *         above 0 (no system call).
+ */
+SKC_EXTERN ptrdiff_t skc_sendv(skc_socket_t s, const skc_buf *bufs,
+                               size_t count);
+
+/**
+ * @brief Map a C-runtime `errno` value to an `SKC_E*` code.
+ *
+ * On POSIX the C runtime and the socket calls share errno, so this is
+ * skc_translate_error(). On Windows the C runtime numbers its errno values
+ * differently from Winsock (`EINTR` is 4, `EAGAIN` 11, `ECONNRESET` 108 in
+ * the Microsoft and MinGW C runtimes), and skc_translate_error() reads
+ * Winsock and Win32 codes: pass errno values here, `WSAGetLastError()`
+ * values there.
+ *
+ * @return the `SKC_E*` code; 0 for 0; `SKC_EUNKNOWN` for a value that is
+ *         no errno of this C runtime.
+ */
+SKC_EXTERN int skc_translate_errno(int crt_errno);
+
+/** Room skc_format_error() needs for any code, terminator included. */
+#define SKC_ERROR_TEXT_MAX 128
+
+/**
+ * @brief A log line for an error that keeps the native code: "connection
+ * reset by peer (WSAECONNRESET 10054)", "connection refused (ECONNREFUSED
+ * 111)", or for a native code sockclose has no name for "unknown error
+ * (native 12345)".
+ *
+ * @param err an `SKC_E*` code (0 writes "success"); when it is
+ *        `SKC_EUNKNOWN` or no code at all, the text comes from `native`.
+ * @param native the native code it came from (errno or
+ *        `WSAGetLastError()` right after the failure); 0 leaves the
+ *        parenthesis out.
+ * @param buf where to write; always terminated when `size` is above 0.
+ * @param size its size; `SKC_ERROR_TEXT_MAX` always suffices.
+ * @return the length written (without the terminator); `SKC_EFAULT` when
+ *         `buf` is NULL; `SKC_ENOBUFS` when `size` is too small (`buf`
+ *         then holds as much as fits).
+ */
+SKC_EXTERN int skc_format_error(int err, int native, char *buf, size_t size);
+
+/**
+ * @brief The calling thread's native error code: errno on POSIX,
+ * `WSAGetLastError()` on Windows, for skc_format_error() in code that has
+ * no `#ifdef`. The slot is not changed.
+ */
+SKC_EXTERN int skc_native_error(void);
+
+/**
+ * @brief The name of a native error code: "ECONNRESET" (an errno value on
+ * POSIX), "WSAECONNRESET" or "ERROR_NETNAME_DELETED" (a Winsock or Win32
+ * code on Windows).
+ * @return a static string, or NULL for a code sockclose has no name for.
+ */
+SKC_EXTERN const char *skc_native_error_name(int native);
 /**@}*/
 
 /* ======================================================================

@@ -2,7 +2,7 @@
  * The platform contract: every function a platform must provide.
  *
  * src/posix/ and src/win32/ implement each of these with the same name, in
- * files named after the same roles (error.c, init.c, socket.c, tcp_pair.c).
+ * files named after the same roles (error.c, init.c, socket.c, ...).
  * The common code in src/common/ decides what result a situation yields;
  * the functions here are thin and make one system call each unless stated.
  *
@@ -40,7 +40,7 @@ void skc__plat_set_native_error(int native);
  * the common code rejected without a system call (SKC_EINVAL, SKC_EFAULT,
  * SKC_EBADF, SKC_ENOTCONN, SKC_ENOBUFS, SKC_ENOMEM, SKC_ENOTSUP,
  * SKC_ETIMEDOUT, SKC_ECANCELED, SKC_EBUSY, SKC_ENOPROTOOPT,
- * SKC_ECONNRESET), and
+ * SKC_ECONNRESET, SKC_EAFNOSUPPORT), and
  * return err unchanged. */
 SKC__COLD int skc__plat_reject(int err);
 
@@ -112,22 +112,6 @@ int skc__plat_ended_in_order(skc_socket_t s);
 int skc__plat_was_established(skc_socket_t s);
 
 int skc__plat_set_inheritable(skc_socket_t s, int inheritable);
-
-/* ---- tcp_pair.c: loopback primitives for skc_tcp_pair() ---- */
-
-/* A blocking, non-inheritable TCP socket listening on 127.0.0.1 at an
- * OS-assigned port, stored in *port (host byte order). */
-int skc__plat_loopback_listen(skc_socket_t *listener, unsigned short *port);
-
-/* A blocking, non-inheritable TCP socket connected to 127.0.0.1:port;
- * *local_port receives its own port. */
-int skc__plat_loopback_connect(unsigned short port, skc_socket_t *client,
-                               unsigned short *local_port);
-
-/* Accept one connection (non-inheritable). *peer_port receives the peer's
- * port when the peer is 127.0.0.1, else 0. */
-int skc__plat_loopback_accept(skc_socket_t listener, skc_socket_t *server,
-                              unsigned short *peer_port);
 
 /* ==== connection state and audit ====
  * tcp_state.c and audit.c on each platform; the situation logic (what a
@@ -333,5 +317,71 @@ int skc__plat_set_user_timeout(skc_socket_t s, int timeout_ms);
  * when s is no open TCP socket. */
 int skc__plat_get_dead_peer(skc_socket_t s, skc_dead_peer_settings *settings,
                             int *replaces_count);
+
+/* ==== connections ====
+ * socket.c on each platform (one system call each unless stated); the
+ * situation logic (argument checks, which failures are retried or
+ * renamed, the dead-connection check after accept) is in
+ * src/common/connection.c. */
+
+/* A TCP socket of family SKC_FAMILY_IPV4 / SKC_FAMILY_IPV6 (validated),
+ * non-inheritable (atomically where the OS can), non-blocking when
+ * nonblock is set, SO_NOSIGPIPE where that is the mechanism. */
+int skc__plat_tcp_socket(int family, int nonblock, skc_socket_t *out);
+
+/* Switch blocking mode. Fails with SKC_ENOTSOCK for an open handle that
+ * is not a socket (POSIX checks; Windows' ioctlsocket refuses it). */
+int skc__plat_set_nonblocking(skc_socket_t s, int on);
+
+/* getsockname / getpeername as an skc_endpoint. The local end of a socket
+ * that is not bound fails with SKC_EINVAL on every platform; a family
+ * other than IPv4/IPv6 with SKC_EAFNOSUPPORT. */
+int skc__plat_local_endpoint(skc_socket_t s, skc_endpoint *out);
+int skc__plat_peer_endpoint(skc_socket_t s, skc_endpoint *out);
+
+/* The address family of a socket, bound or not: SKC_FAMILY_IPV4,
+ * SKC_FAMILY_IPV6, 0 for another family, or a negative SKC_E* code.
+ * Leaves the native error slot as it found it on success. */
+int skc__plat_socket_family(skc_socket_t s);
+
+/* IPV6_V6ONLY on for an IPv6 socket, bind to at, listen with backlog
+ * (0: SOMAXCONN). */
+int skc__plat_bind_listen(skc_socket_t s, const skc_endpoint *at, int backlog);
+
+/* One accept. The new socket is non-inheritable and blocking unless
+ * nonblock, whatever the listener's mode; *peer receives the peer's
+ * endpoint. A connection that died in the queue is reported as
+ * SKC_ECONNABORTED on every platform (POSIX: ECONNABORTED and Linux's
+ * queued network errors; Windows: WSAECONNRESET); the native code stays
+ * in the slot. */
+int skc__plat_accept(skc_socket_t listener, int nonblock, skc_socket_t *out,
+                     skc_endpoint *peer);
+
+/* One connect. The platform's spelling of "under way" comes back as
+ * SKC_EINPROGRESS (POSIX EINPROGRESS, Windows WSAEWOULDBLOCK) and of "no
+ * ephemeral port left" as SKC_EADDRNOTAVAIL; everything else translated. */
+int skc__plat_connect(skc_socket_t s, const skc_endpoint *to);
+
+/* Read and clear SO_ERROR. 0 when none; else the translated code, with
+ * the native code stored in the native slot. */
+int skc__plat_socket_error(skc_socket_t s);
+
+/* One vectored send without SIGPIPE; count is at most SKC_SENDV_MAX and
+ * the lengths add up to at most SKC_IO_MAX. */
+ptrdiff_t skc__plat_sendv(skc_socket_t s, const skc_buf *bufs, size_t count);
+
+/* One situation, one result for a failed send: the rules of skc_send(),
+ * shared by skc_sendv(). (common, sockclose.c) */
+SKC__COLD int skc__send_situation(skc_socket_t s, int err);
+
+/* ---- error.c ---- */
+
+/* A C-runtime errno value (this platform's C runtime numbering) to an
+ * SKC_E* code; POSIX: skc__plat_translate(). */
+int skc__plat_translate_errno(int crt_errno);
+
+/* The native name of a native code, "ECONNRESET" or "WSAECONNRESET";
+ * NULL when unknown. (error_name.c) */
+const char *skc__plat_native_name(int native);
 
 #endif /* SKC_PLATFORM_H */

@@ -10,16 +10,6 @@
 
 #include "platform.h"
 
-/* 127.0.0.1:port (port in host byte order). */
-static inline struct sockaddr_in skc__loopback(unsigned short port) {
-  struct sockaddr_in addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  return addr;
-}
-
 /* An IPv4 or IPv6 address as an skc_endpoint; all zero for any other
  * family. */
 static inline void skc__endpoint_from(const struct sockaddr_storage *ss,
@@ -37,6 +27,29 @@ static inline void skc__endpoint_from(const struct sockaddr_storage *ss,
     e->port = ntohs(in6->sin6_port);
     e->scope_id = in6->sin6_scope_id;
   }
+}
+
+/* An skc_endpoint as a sockaddr_in / sockaddr_in6 in *ss; the length to
+ * pass to bind/connect, 0 for a family that is neither. */
+static inline int skc__sockaddr_from(const skc_endpoint *e,
+                                     struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
+  if (e->family == SKC_FAMILY_IPV4) {
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    in->sin_family = AF_INET;
+    memcpy(&in->sin_addr, e->address, 4);
+    in->sin_port = htons(e->port);
+    return (int)sizeof *in;
+  }
+  if (e->family == SKC_FAMILY_IPV6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    in6->sin6_family = AF_INET6;
+    memcpy(&in6->sin6_addr, e->address, 16);
+    in6->sin6_port = htons(e->port);
+    in6->sin6_scope_id = (unsigned int)e->scope_id;
+    return (int)sizeof *in6;
+  }
+  return 0;
 }
 
 #endif

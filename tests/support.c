@@ -129,13 +129,7 @@ void skct_sleep_ms(int ms) {
 #endif
 }
 
-int skct_native_error(void) {
-#ifdef _WIN32
-  return WSAGetLastError();
-#else
-  return errno;
-#endif
-}
+int skct_native_error(void) { return skc_native_error(); }
 
 void skct_set_native_error(int native) {
 #ifdef _WIN32
@@ -158,26 +152,31 @@ int skct_sigpipe_is_default(void) {
 
 /* ---- sockets ---- */
 
-int skct_wait_readable(skc_socket_t s, int timeout_ms) {
+/* Wait for readability (or hang-up, or an error), or writability. */
+static int skct__wait(skc_socket_t s, int writable, int timeout_ms) {
 #ifdef _WIN32
   /* WSAPoll accepts only POLLRDNORM/POLLRDBAND/POLLWRNORM in events; it
    * reports POLLHUP and POLLERR in revents on its own. */
   WSAPOLLFD pfd;
   pfd.fd = (SOCKET)s;
-  pfd.events = POLLRDNORM;
+  pfd.events = writable ? POLLWRNORM : POLLRDNORM;
   pfd.revents = 0;
   return WSAPoll(&pfd, 1, timeout_ms) > 0;
 #else
   struct pollfd pfd;
   int rc;
   pfd.fd = s;
-  pfd.events = POLLIN;
+  pfd.events = writable ? POLLOUT : POLLIN;
   pfd.revents = 0;
   do {
     rc = poll(&pfd, 1, timeout_ms);
   } while (rc < 0 && errno == EINTR);
   return rc > 0;
 #endif
+}
+
+int skct_wait_readable(skc_socket_t s, int timeout_ms) {
+  return skct__wait(s, 0, timeout_ms);
 }
 
 long skct_bytes_queued(skc_socket_t s) {
@@ -210,50 +209,95 @@ int skct_wait_queued(skc_socket_t s, long n, int timeout_ms) {
 }
 
 skc_socket_t skct_tcp_socket(void) {
-  raw_socket s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  return s == RAW_INVALID ? SKC_INVALID_SOCKET : (skc_socket_t)s;
+  skc_socket_t s;
+  return skc_tcp_socket(SKC_FAMILY_IPV4, 0, &s) == 0 ? s : SKC_INVALID_SOCKET;
 }
 
-static struct sockaddr_in skct__loopback(unsigned short port) {
-  struct sockaddr_in addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  return addr;
+skc_endpoint skct_loopback(unsigned short port) {
+  skc_endpoint at;
+  memset(&at, 0, sizeof at);
+  at.family = SKC_FAMILY_IPV4;
+  at.address[0] = 127;
+  at.address[3] = 1;
+  at.port = port;
+  return at;
+}
+
+static skc_endpoint skct__loopback6(unsigned short port) {
+  skc_endpoint at;
+  memset(&at, 0, sizeof at);
+  at.family = SKC_FAMILY_IPV6;
+  at.address[15] = 1;
+  at.port = port;
+  return at;
+}
+
+/* A listener at `at` (port 0: the OS chooses) with the given backlog
+ * (0: SOMAXCONN); its port in *port. */
+static skc_socket_t skct__listen(skc_endpoint at, int backlog,
+                                 unsigned short *port) {
+  skc_socket_t s;
+  if (skc_tcp_listen(&at, backlog, 0, &s) != 0)
+    return SKC_INVALID_SOCKET;
+  if (skc_local_endpoint(s, &at) != 0) {
+    skc_close(s);
+    return SKC_INVALID_SOCKET;
+  }
+  *port = at.port;
+  return s;
+}
+
+/* bind() and listen() without skc_listen_reuse(), which skc_tcp_listen()
+ * always applies: the tests that show what happens without it need a
+ * listener that lacks it. */
+static int skct__bind_listen_plain(skc_socket_t s, const skc_endpoint *at) {
+  struct sockaddr_storage ss;
+  raw_socklen len;
+  memset(&ss, 0, sizeof ss);
+  if (at->family == SKC_FAMILY_IPV6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    in6->sin6_family = AF_INET6;
+    memcpy(&in6->sin6_addr, at->address, 16);
+    in6->sin6_port = htons(at->port);
+    len = (raw_socklen)sizeof *in6;
+  } else {
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    in->sin_family = AF_INET;
+    memcpy(&in->sin_addr, at->address, 4);
+    in->sin_port = htons(at->port);
+    len = (raw_socklen)sizeof *in;
+  }
+  if (bind((raw_socket)s, (struct sockaddr *)&ss, len) != 0 ||
+      listen((raw_socket)s, 16) != 0)
+    return skc_last_error();
+  return 0;
 }
 
 skc_socket_t skct_listen(unsigned short *port) {
-  struct sockaddr_in addr = skct__loopback(0);
-  raw_socklen len = (raw_socklen)sizeof addr;
-  skc_socket_t s = skct_tcp_socket();
-  if (s == SKC_INVALID_SOCKET)
-    return s;
-  if (bind((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
-      listen((raw_socket)s, 16) != 0 ||
-      getsockname((raw_socket)s, (struct sockaddr *)&addr, &len) != 0) {
-    skc_close(s);
-    return SKC_INVALID_SOCKET;
-  }
-  *port = ntohs(addr.sin_port);
-  return s;
+  return skct__listen(skct_loopback(0), 16, port);
 }
 
 skc_socket_t skct_accept(skc_socket_t listener) {
-  raw_socket s = accept((raw_socket)listener, NULL, NULL);
-  return s == RAW_INVALID ? SKC_INVALID_SOCKET : (skc_socket_t)s;
+  skc_socket_t s;
+  return skc_accept(listener, 0, &s, NULL) == 0 ? s : SKC_INVALID_SOCKET;
 }
 
-skc_socket_t skct_connect(unsigned short port) {
-  struct sockaddr_in addr = skct__loopback(port);
-  skc_socket_t s = skct_tcp_socket();
-  if (s == SKC_INVALID_SOCKET)
-    return s;
-  if (connect((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0) {
+/* A socket of the endpoint's family connected to it. */
+static skc_socket_t skct__connect(skc_endpoint to) {
+  skc_socket_t s;
+  if (skc_tcp_socket(to.family, 0, &s) != 0)
+    return SKC_INVALID_SOCKET;
+  if (skc_connect(s, &to) != 0) {
+    int native = skc_native_error();
     skc_close(s);
+    skct_set_native_error(native);
     return SKC_INVALID_SOCKET;
   }
   return s;
+}
+
+skc_socket_t skct_connect(unsigned short port) {
+  return skct__connect(skct_loopback(port));
 }
 
 int skct_tcp_pair_synchronous(skc_socket_t pair[2]) {
@@ -264,7 +308,10 @@ int skct_tcp_pair_synchronous(skc_socket_t pair[2]) {
   SOCKET client;
   if (listener == SKC_INVALID_SOCKET)
     return -1;
-  addr = skct__loopback(port);
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
   client = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, 0);
   if (client == INVALID_SOCKET ||
       connect(client, (struct sockaddr *)&addr, (int)sizeof addr) != 0) {
@@ -496,28 +543,8 @@ int skct_sigpipe_end(void) {
 }
 
 const char *skct_native_name(int native) {
-#ifdef _WIN32
-  switch (native) {
-#define SKCT_NAME(code) case code: return #code;
-    SKCT_NAME(WSAEINTR) SKCT_NAME(WSAEBADF) SKCT_NAME(WSAEACCES)
-    SKCT_NAME(WSAEFAULT) SKCT_NAME(WSAEINVAL) SKCT_NAME(WSAEMFILE)
-    SKCT_NAME(WSAEWOULDBLOCK) SKCT_NAME(WSAEINPROGRESS) SKCT_NAME(WSAEALREADY)
-    SKCT_NAME(WSAENOTSOCK) SKCT_NAME(WSAEMSGSIZE) SKCT_NAME(WSAENOPROTOOPT)
-    SKCT_NAME(WSAEOPNOTSUPP) SKCT_NAME(WSAEADDRINUSE) SKCT_NAME(WSAEADDRNOTAVAIL)
-    SKCT_NAME(WSAENETDOWN) SKCT_NAME(WSAENETUNREACH) SKCT_NAME(WSAENETRESET)
-    SKCT_NAME(WSAECONNABORTED) SKCT_NAME(WSAECONNRESET) SKCT_NAME(WSAENOBUFS)
-    SKCT_NAME(WSAEISCONN) SKCT_NAME(WSAENOTCONN) SKCT_NAME(WSAESHUTDOWN)
-    SKCT_NAME(WSAETIMEDOUT) SKCT_NAME(WSAECONNREFUSED) SKCT_NAME(WSAEHOSTUNREACH)
-    SKCT_NAME(WSANOTINITIALISED) SKCT_NAME(WSAEDISCON)
-#undef SKCT_NAME
-  default: return "?";
-  }
-#else
-  /* POSIX errno names are the SKC names (EWOULDBLOCK is EAGAIN on Linux
-   * and macOS). */
-  int code = skc_translate_error(native);
-  return code == SKC_EUNKNOWN ? "?" : skc_err_name(code);
-#endif
+  const char *name = skc_native_error_name(native);
+  return name != NULL ? name : "?";
 }
 
 const char *skct_platform(void) {
@@ -571,15 +598,7 @@ void skct_release_not_a_socket(skc_socket_t h) {
 }
 
 int skct_set_nonblocking(skc_socket_t s) {
-#ifdef _WIN32
-  u_long on = 1;
-  /* (long): FIONBIO's value has the top bit set, an unsigned constant
-   * for ioctlsocket's long parameter (MSVC C4245). */
-  return ioctlsocket((SOCKET)s, (long)FIONBIO, &on) == 0 ? 0 : -1;
-#else
-  int on = 1;
-  return ioctl(s, FIONBIO, &on) == 0 ? 0 : -1;
-#endif
+  return skc_set_nonblocking(s, 1) == 0 ? 0 : -1;
 }
 
 /* ==== graceful close (tests/test_graceful.c) ==== */
@@ -629,13 +648,7 @@ long skct_raise_descriptor_limit(long wanted) {
 }
 
 int skct_set_blocking(skc_socket_t s) {
-#ifdef _WIN32
-  u_long off = 0;
-  return ioctlsocket((SOCKET)s, (long)FIONBIO, &off) == 0 ? 0 : -1;
-#else
-  int off = 0;
-  return ioctl(s, FIONBIO, &off) == 0 ? 0 : -1;
-#endif
+  return skc_set_nonblocking(s, 0) == 0 ? 0 : -1;
 }
 
 int skct_set_buffers(skc_socket_t s, int sndbuf, int rcvbuf) {
@@ -649,28 +662,12 @@ int skct_set_buffers(skc_socket_t s, int sndbuf, int rcvbuf) {
 }
 
 unsigned short skct_local_port(skc_socket_t s) {
-  struct sockaddr_in addr;
-  raw_socklen len = (raw_socklen)sizeof addr;
-  memset(&addr, 0, sizeof addr);
-  if (getsockname((raw_socket)s, (struct sockaddr *)&addr, &len) != 0)
-    return 0;
-  return ntohs(addr.sin_port);
+  skc_endpoint e;
+  return skc_local_endpoint(s, &e) == 0 ? e.port : 0;
 }
 
 skc_socket_t skct_listen_many(unsigned short *port) {
-  struct sockaddr_in addr = skct__loopback(0);
-  raw_socklen len = (raw_socklen)sizeof addr;
-  skc_socket_t s = skct_tcp_socket();
-  if (s == SKC_INVALID_SOCKET)
-    return s;
-  if (bind((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
-      listen((raw_socket)s, SOMAXCONN) != 0 ||
-      getsockname((raw_socket)s, (struct sockaddr *)&addr, &len) != 0) {
-    skc_close(s);
-    return SKC_INVALID_SOCKET;
-  }
-  *port = ntohs(addr.sin_port);
-  return s;
+  return skct__listen(skct_loopback(0), 0, port);
 }
 
 long long skct_now_us(void) {
@@ -1111,31 +1108,9 @@ void skct_self_process_name(char *buf, size_t size) {
 }
 
 int skct_endpoint(skc_socket_t s, int remote, skc_endpoint *endpoint) {
-  struct sockaddr_storage ss;
-  raw_socklen len = (raw_socklen)sizeof ss;
-  int rc;
-  memset(&ss, 0, sizeof ss);
-  memset(endpoint, 0, sizeof *endpoint);
-  rc = remote ? getpeername((raw_socket)s, (struct sockaddr *)&ss, &len)
-              : getsockname((raw_socket)s, (struct sockaddr *)&ss, &len);
-  if (rc != 0)
-    return -1;
-  if (ss.ss_family == AF_INET) {
-    const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-    endpoint->family = SKC_FAMILY_IPV4;
-    memcpy(endpoint->address, &in->sin_addr, 4);
-    endpoint->port = ntohs(in->sin_port);
-    return 0;
-  }
-  if (ss.ss_family == AF_INET6) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
-    endpoint->family = SKC_FAMILY_IPV6;
-    memcpy(endpoint->address, &in6->sin6_addr, 16);
-    endpoint->port = ntohs(in6->sin6_port);
-    endpoint->scope_id = in6->sin6_scope_id;
-    return 0;
-  }
-  return -1;
+  int err = remote ? skc_peer_endpoint(s, endpoint)
+                   : skc_local_endpoint(s, endpoint);
+  return err == 0 ? 0 : -1;
 }
 
 skc_socket_t skct_udp_socket(void) {
@@ -1143,14 +1118,7 @@ skc_socket_t skct_udp_socket(void) {
   return s == RAW_INVALID ? SKC_INVALID_SOCKET : (skc_socket_t)s;
 }
 
-static struct sockaddr_in6 skct__loopback6(unsigned short port) {
-  struct sockaddr_in6 addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sin6_family = AF_INET6;
-  addr.sin6_addr = in6addr_loopback;
-  addr.sin6_port = htons(port);
-  return addr;
-}
+
 
 /* The next candidate port in 20000-29999, in an order that differs per
  * process, so that test processes running at once rarely collide. */
@@ -1169,29 +1137,25 @@ static skc_socket_t skct__listen_quiet(int family, unsigned short *port,
   int tries;
   *err = 0;
   for (tries = 0; tries < 200; tries++) {
-    struct sockaddr_storage ss;
-    raw_socklen len;
     unsigned short candidate = skct__quiet_port();
-    raw_socket s = socket(family, SOCK_STREAM, IPPROTO_TCP);
-    if (s == RAW_INVALID) {
-      *err = skc_last_error();
-      return SKC_INVALID_SOCKET;
-    }
-    memset(&ss, 0, sizeof ss);
-    if (family == AF_INET) {
-      struct sockaddr_in in = skct__loopback(candidate);
-      memcpy(&ss, &in, sizeof in);
-      len = (raw_socklen)sizeof in;
+    skc_endpoint at = family == SKC_FAMILY_IPV6 ? skct__loopback6(candidate)
+                                                : skct_loopback(candidate);
+    skc_socket_t s = SKC_INVALID_SOCKET;
+    if (reuse) {
+      *err = skc_tcp_listen(&at, 16, 0, &s);
     } else {
-      struct sockaddr_in6 in6 = skct__loopback6(candidate);
-      memcpy(&ss, &in6, sizeof in6);
-      len = (raw_socklen)sizeof in6;
+      *err = skc_tcp_socket(family, 0, &s);
+      if (*err != 0)
+        return SKC_INVALID_SOCKET;
+      *err = skct__bind_listen_plain(s, &at);
+      if (*err != 0) {
+        int native = skc_native_error();
+        skc_close(s);
+        skct_set_native_error(native);
+        s = SKC_INVALID_SOCKET;
+      }
     }
-    if (reuse && (*err = skc_listen_reuse((skc_socket_t)s)) != 0) {
-      skc_close((skc_socket_t)s);
-      return SKC_INVALID_SOCKET;
-    }
-    if (bind(s, (struct sockaddr *)&ss, len) == 0 && listen(s, 16) == 0) {
+    if (*err == 0) {
       /* Quiet: no connection on the machine uses the port number yet,
        * not even one in TIME_WAIT from a test process that had it a
        * minute ago. The listener itself is the one row. */
@@ -1203,15 +1167,12 @@ static skc_socket_t skct__listen_quiet(int family, unsigned short *port,
       if (skc_audit_list(&options, &rows, &n) != 0 || n == 1) {
         skc_audit_free(rows);
         *port = candidate;
-        *err = 0;
-        return (skc_socket_t)s;
+        return s;
       }
       skc_audit_free(rows);
-      skc_close((skc_socket_t)s);
+      skc_close(s);
       continue;
     }
-    *err = skc_last_error();
-    skc_close((skc_socket_t)s);
     if (*err != SKC_EADDRINUSE && *err != SKC_EACCES)
       return SKC_INVALID_SOCKET;
   }
@@ -1220,53 +1181,32 @@ static skc_socket_t skct__listen_quiet(int family, unsigned short *port,
 
 skc_socket_t skct_listen_quiet(unsigned short *port) {
   int err;
-  return skct__listen_quiet(AF_INET, port, 0, &err);
+  return skct__listen_quiet(SKC_FAMILY_IPV4, port, 0, &err);
 }
 
 skc_socket_t skct_listen6(unsigned short *port) {
   int err;
-  return skct__listen_quiet(AF_INET6, port, 0, &err);
+  return skct__listen_quiet(SKC_FAMILY_IPV6, port, 0, &err);
 }
 
 skc_socket_t skct_connect6(unsigned short port) {
-  struct sockaddr_in6 addr = skct__loopback6(port);
-  raw_socket s = socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP);
-  if (s == RAW_INVALID)
-    return SKC_INVALID_SOCKET;
-  if (connect(s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0) {
-    skc_close((skc_socket_t)s);
-    return SKC_INVALID_SOCKET;
-  }
-  return (skc_socket_t)s;
+  return skct__connect(skct__loopback6(port));
 }
 
 skc_socket_t skct_listen_at(unsigned short *port, int reuse, int *err) {
-  struct sockaddr_in addr = skct__loopback(*port);
-  raw_socklen len = (raw_socklen)sizeof addr;
-  skc_socket_t s;
+  skc_endpoint at = skct_loopback(*port);
+  skc_socket_t s = SKC_INVALID_SOCKET;
   if (*port == 0)
-    return skct__listen_quiet(AF_INET, port, reuse, err);
-  s = skct_tcp_socket();
-  *err = 0;
-  if (s == SKC_INVALID_SOCKET) {
-    *err = skc_last_error();
-    return s;
-  }
-  if (reuse && (*err = skc_listen_reuse(s)) != 0) {
-    skc_close(s);
-    return SKC_INVALID_SOCKET;
-  }
-  if (bind((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
-      listen((raw_socket)s, 16) != 0 ||
-      getsockname((raw_socket)s, (struct sockaddr *)&addr, &len) != 0) {
-    int native = skct_native_error();
-    *err = skc_translate_error(native);
+    return skct__listen_quiet(SKC_FAMILY_IPV4, port, reuse, err);
+  if (reuse)
+    *err = skc_tcp_listen(&at, 16, 0, &s);
+  else if ((*err = skc_tcp_socket(SKC_FAMILY_IPV4, 0, &s)) == 0 &&
+           (*err = skct__bind_listen_plain(s, &at)) != 0) {
+    int native = skc_native_error();
     skc_close(s);
     skct_set_native_error(native);
-    return SKC_INVALID_SOCKET;
   }
-  *port = ntohs(addr.sin_port);
-  return s;
+  return *err == 0 ? s : SKC_INVALID_SOCKET;
 }
 
 int skct_wait_exit(skct_child *child, int timeout_ms) {
@@ -1307,9 +1247,10 @@ int skct_wait_exit(skct_child *child, int timeout_ms) {
 
 /* "audit-steal PORT": see skct_steal_status(). */
 static int skct__child_steal(long port) {
-  struct sockaddr_in addr = skct__loopback((unsigned short)port);
+  skc_endpoint at = skct_loopback((unsigned short)port);
   skc_socket_t s;
   int on = 1;
+  int err;
   if (skc_init() != 0)
     return 3;
   s = skct_tcp_socket();
@@ -1318,9 +1259,11 @@ static int skct__child_steal(long port) {
   if (setsockopt((raw_socket)s, SOL_SOCKET, SO_REUSEADDR, (const char *)&on,
                  (raw_socklen)sizeof on) != 0)
     return 5;
-  if (bind((raw_socket)s, (struct sockaddr *)&addr, (raw_socklen)sizeof addr) != 0 ||
-      listen((raw_socket)s, 1) != 0)
-    return skct_steal_status(skc_last_error());
+  /* The raw SO_REUSEADDR on purpose: the option that lets a Windows
+   * process take over a bound port. */
+  err = skct__bind_listen_plain(s, &at);
+  if (err != 0)
+    return skct_steal_status(err);
   skc_close(s);
   return 0;
 }
@@ -1486,10 +1429,103 @@ int skct_run_capture(const char *program, const char *const *args, char *out,
 }
 
 unsigned short skct_peer_port(skc_socket_t s) {
-  struct sockaddr_in addr;
-  raw_socklen len = (raw_socklen)sizeof addr;
-  memset(&addr, 0, sizeof addr);
-  if (getpeername((raw_socket)s, (struct sockaddr *)&addr, &len) != 0)
-    return 0;
-  return ntohs(addr.sin_port);
+  skc_endpoint e;
+  return skc_peer_endpoint(s, &e) == 0 ? e.port : 0;
+}
+
+/* ---- connections (test_connection.c) ---- */
+
+int skct_is_inheritable(skc_socket_t s) {
+#ifdef _WIN32
+  DWORD flags = 0;
+  if (!GetHandleInformation((HANDLE)s, &flags))
+    return -1;
+  return (flags & HANDLE_FLAG_INHERIT) != 0;
+#else
+  int flags = fcntl(s, F_GETFD);
+  if (flags < 0)
+    return -1;
+  return (flags & FD_CLOEXEC) == 0;
+#endif
+}
+
+int skct_wait_writable(skc_socket_t s, int timeout_ms) {
+  return skct__wait(s, 1, timeout_ms);
+}
+
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
+
+int skct_exhaust_descriptors(skct_exhaustion *e) {
+#ifdef _WIN32
+  /* Windows has no per-process limit on sockets that a program can lower
+   * (handles are bounded only by memory, about 16 million per process). */
+  (void)e;
+  return -1;
+#else
+  struct rlimit lim;
+  int fd, n = 0;
+  memset(e, 0, sizeof *e);
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return -1;
+  e->saved_soft = (long long)lim.rlim_cur;
+  /* A low soft limit, so that only a few descriptors fill it. */
+  fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  lim.rlim_cur = (rlim_t)fd + 16;
+  close(fd);
+  if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return -1;
+  e->limited = 1;
+  while (n < SKCT_EXHAUST_MAX) {
+    fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      break;
+    e->fds[n++] = fd;
+  }
+  e->count = n;
+  if (n == SKCT_EXHAUST_MAX || errno != EMFILE) {
+    skct_restore_descriptors(e);
+    return -1;
+  }
+  return 0;
+#endif
+}
+
+void skct_release_descriptor(skct_exhaustion *e) {
+#ifndef _WIN32
+  if (e->count > 0)
+    close(e->fds[--e->count]);
+#else
+  (void)e;
+#endif
+}
+
+void skct_restore_descriptors(skct_exhaustion *e) {
+#ifndef _WIN32
+  while (e->count > 0)
+    close(e->fds[--e->count]);
+  if (e->limited) {
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+      lim.rlim_cur = (rlim_t)e->saved_soft;
+      setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    e->limited = 0;
+  }
+#else
+  (void)e;
+#endif
+}
+
+int skct_under_valgrind(void) {
+#ifdef _WIN32
+  return 0;
+#else
+  /* valgrind preloads its vgpreload_*.so into the program it runs. */
+  const char *preload = getenv("LD_PRELOAD");
+  return preload != NULL && strstr(preload, "vgpreload") != NULL;
+#endif
 }

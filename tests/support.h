@@ -251,4 +251,35 @@ int skct_run_capture(const char *program, const char *const *args, char *out,
 /* The port of s's peer (getpeername), 0 on failure. */
 unsigned short skct_peer_port(skc_socket_t s);
 
+/* ==== connections (test_connection.c and the C/A scenarios) ==== */
+
+/* 127.0.0.1:port. */
+skc_endpoint skct_loopback(unsigned short port);
+
+/* 1 when child processes would inherit the handle (no FD_CLOEXEC /
+ * HANDLE_FLAG_INHERIT set), 0 when not, -1 when it cannot be read. */
+int skct_is_inheritable(skc_socket_t s);
+
+/* Wait until s is writable (or in error). 1 when it is, 0 on timeout. */
+int skct_wait_writable(skc_socket_t s, int timeout_ms);
+
+/* Fill this process's descriptor table: lower the soft RLIMIT_NOFILE to a
+ * few above the descriptors in use and open /dev/null until EMFILE. 0 on
+ * success; -1 where it cannot be done (Windows has no such limit). */
+#define SKCT_EXHAUST_MAX 64
+typedef struct skct_exhaustion {
+  int fds[SKCT_EXHAUST_MAX];
+  int count;
+  int limited;
+  long long saved_soft;
+} skct_exhaustion;
+int skct_exhaust_descriptors(skct_exhaustion *e);
+/* Close one of the filling descriptors. */
+void skct_release_descriptor(skct_exhaustion *e);
+/* Close them all and restore the limit. */
+void skct_restore_descriptors(skct_exhaustion *e);
+
+/* 1 when running under valgrind (its preload library is present). */
+int skct_under_valgrind(void);
+
 #endif

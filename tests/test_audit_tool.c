@@ -341,6 +341,55 @@ static void linux_sources(void **state) {
                    2);
 }
 
+/* --time-wait: connections that the client closes first leave their
+ * TIME_WAIT entries on the client's ephemeral ports, all to one
+ * destination; the report counts them against the range. */
+static void time_wait_against_the_port_range(void **state) {
+  enum { N = 4 };
+  skc_endpoint at, local;
+  skc_socket_t listener, client, server;
+  char destination[SKC_ENDPOINT_STRLEN + 4], port_text[8], *line;
+  long long overflows = skct_time_wait_overflows();
+  unsigned long total = 0, ephemeral = 0, busiest = 0;
+  int i;
+  (void)state;
+  assert_int_equal(skc_endpoint_parse("127.0.0.1:0", &at), 0);
+  assert_int_equal(skc_tcp_listen(&at, N, 0, &listener), 0);
+  assert_int_equal(skc_local_endpoint(listener, &at), 0);
+  for (i = 0; i < N; i++) {
+    assert_int_equal(skc_tcp_socket(SKC_FAMILY_IPV4, 0, &client), 0);
+    assert_int_equal(skc_connect(client, &at), 0);
+    assert_int_equal(skc_accept(listener, 0, &server, NULL), 0);
+    assert_int_equal(skc_local_endpoint(client, &local), 0);
+    assert_int_equal(skc_close(client), 0);
+    skct_expect_eof(server);
+    assert_int_equal(skc_close(server), 0);
+  }
+  skc_close(listener);
+  /* Only the entries to this listener: other tests of the machine leave
+   * their own, to busier destinations. */
+  snprintf(port_text, sizeof port_text, "%u", (unsigned)at.port);
+  assert_int_equal(RUN("--time-wait", "--remote-port", port_text), 0);
+  assert_non_null(strstr(out, "ephemeral ports "));
+  skc_endpoint_format(&at, destination, sizeof destination);
+  strcat(destination, " ");
+  line = strstr(out, destination);
+  if (line == NULL && skct_time_wait_overflows() > overflows) {
+    print_message("the machine's TIME_WAIT table is full: not checked\n");
+    return;
+  }
+  assert_non_null(line);
+  /* Back to the start of the line: "127.0.0.1  TOTAL EPHEMERAL  DEST N". */
+  while (line > out && line[-1] != '\n')
+    line--;
+  assert_int_equal(sscanf(line, "127.0.0.1 %lu %lu %*s %lu", &total,
+                          &ephemeral, &busiest),
+                   3);
+  assert_int_equal(busiest, N);
+  assert_int_equal(ephemeral, N);
+  assert_int_equal(total, N);
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(help_explains_the_states),
@@ -351,6 +400,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(watch_refreshes_counts),
       cmocka_unit_test(pid_filter_and_processes),
       cmocka_unit_test(linux_sources),
+      cmocka_unit_test(time_wait_against_the_port_range),
   };
   int rc = skct_main(argc, argv);
   if (rc >= 0)

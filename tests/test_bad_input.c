@@ -17,12 +17,14 @@
 #define N_NOTSOCK WSAENOTSOCK
 #define N_EINVAL WSAEINVAL
 #define N_EFAULT WSAEFAULT
+#define N_EAFNOSUPPORT WSAEAFNOSUPPORT
 #else
 #include <errno.h>
 #define N_BADF EBADF
 #define N_NOTSOCK ENOTSOCK
 #define N_EINVAL EINVAL
 #define N_EFAULT EFAULT
+#define N_EAFNOSUPPORT EAFNOSUPPORT
 #endif
 
 /* What the call is given as its handle. */
@@ -30,7 +32,8 @@ enum handle {
   H_INVALID,    /* SKC_INVALID_SOCKET */
   H_CLOSED,     /* a socket handle that was closed */
   H_NOT_SOCKET, /* an open pipe */
-  H_CONNECTED   /* a connected socket (for argument checks) */
+  H_CONNECTED,  /* a connected socket (for argument checks) */
+  H_UNBOUND     /* a new TCP socket, neither bound nor connected */
 };
 
 enum call {
@@ -47,6 +50,37 @@ enum call {
   C_RECV_ZERO,
   C_SET_INHERITABLE,
   C_TCP_PAIR_NULL,
+  /* connections */
+  C_SET_NONBLOCKING,
+  C_TCP_SOCKET_NULL,
+  C_TCP_SOCKET_FAMILY,
+  C_TCP_SOCKET_FLAGS,
+  C_PARSE_NULL_TEXT,
+  C_PARSE_NULL_OUT,
+  C_PARSE_MALFORMED,
+  C_LOCAL_ENDPOINT,
+  C_LOCAL_ENDPOINT_NULL,
+  C_PEER_ENDPOINT,
+  C_PEER_ENDPOINT_NULL,
+  C_LISTEN_NULL_AT,
+  C_LISTEN_NULL_OUT,
+  C_LISTEN_FAMILY,
+  C_LISTEN_BACKLOG,
+  C_LISTEN_FLAGS,
+  C_ACCEPT,
+  C_ACCEPT_NULL_OUT,
+  C_ACCEPT_FLAGS,
+  C_CONNECT,
+  C_CONNECT_NULL,
+  C_CONNECT_FAMILY,
+  C_CONNECT_IPV6_ON_IPV4,
+  C_SOCKET_ERROR,
+  C_SENDV,
+  C_SENDV_NULL_BUFS,
+  C_SENDV_NULL_BASE,
+  C_SENDV_NONE,
+  C_TRANSLATE_ERRNO_UNKNOWN,
+  C_FORMAT_ERROR_NULL,
   C_KEEPALIVE,
   C_KEEPALIVE_IDLE_NEG,
   C_KEEPALIVE_INTERVAL_0,
@@ -71,8 +105,9 @@ struct row {
  * to the handle's own device, which answers STATUS_NOT_SUPPORTED, so they
  * fail with WSAEOPNOTSUPP; Windows answers WSAENOTSOCK (recv and shutdown
  * documentation: "The descriptor is not a socket"). */
-#define WINE_NOT_SOCKET "Wine 8: recv/shutdown on a non-socket handle fail " \
-                        "with WSAEOPNOTSUPP (Windows: WSAENOTSOCK)"
+#define WINE_NOT_SOCKET "Wine 8: recv, shutdown, ioctlsocket, getsockname " \
+                        "and accept on a non-socket handle fail with "     \
+                        "WSAEOPNOTSUPP (Windows: WSAENOTSOCK)"
 #ifdef _WIN32
 #define W_NOTSUP SKC_ENOTSUP, WSAEOPNOTSUPP
 #else
@@ -99,6 +134,8 @@ static const struct row rows[] = {
     {"send(NULL, 1)", C_SEND_NULL, H_CONNECTED, SKC_EFAULT, N_EFAULT, 0, 0},
     {"send(NULL, 1) on invalid", C_SEND_NULL, H_INVALID, SKC_EFAULT, N_EFAULT, 0, 0},
     {"send(buf, 0)", C_SEND_ZERO, H_CONNECTED, 0, 0, 0, 0},
+    /* Linux reports EPIPE here, Windows WSAENOTCONN. */
+    {"send(unconnected)", C_SEND, H_UNBOUND, SKC_ENOTCONN, 0, 0, 0},
     {"recv(invalid)", C_RECV, H_INVALID, SKC_EBADF, N_BADF, 0, 0},
     {"recv(closed)", C_RECV, H_CLOSED, SKC_EBADF, N_BADF, 0, 0},
     {"recv(not a socket)", C_RECV, H_NOT_SOCKET, SKC_EBADF, N_NOTSOCK,
@@ -111,6 +148,58 @@ static const struct row rows[] = {
     /* A pipe is a handle like any other for inheritance. */
     {"set_inheritable(not a socket)", C_SET_INHERITABLE, H_NOT_SOCKET, 0, 0, 0, 0},
     {"tcp_pair(NULL)", C_TCP_PAIR_NULL, H_INVALID, SKC_EFAULT, N_EFAULT, 0, 0},
+    /* ---- connections ---- */
+    {"set_nonblocking(invalid)", C_SET_NONBLOCKING, H_INVALID, SKC_EBADF, N_BADF, 0, 0},
+    {"set_nonblocking(closed)", C_SET_NONBLOCKING, H_CLOSED, SKC_EBADF, N_BADF, 0, 0},
+    {"set_nonblocking(not a socket)", C_SET_NONBLOCKING, H_NOT_SOCKET, SKC_EBADF, N_NOTSOCK,
+     W_NOTSUP},
+    {"tcp_socket(out NULL)", C_TCP_SOCKET_NULL, H_INVALID, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"tcp_socket(family 5)", C_TCP_SOCKET_FAMILY, H_INVALID, SKC_EAFNOSUPPORT, N_EAFNOSUPPORT, 0, 0},
+    {"tcp_socket(flags 2)", C_TCP_SOCKET_FLAGS, H_INVALID, SKC_EINVAL, N_EINVAL, 0, 0},
+    {"endpoint_parse(NULL text)", C_PARSE_NULL_TEXT, H_INVALID, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"endpoint_parse(out NULL)", C_PARSE_NULL_OUT, H_INVALID, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"endpoint_parse(\"1.2.3:80\")", C_PARSE_MALFORMED, H_INVALID, SKC_EINVAL, N_EINVAL, 0, 0},
+    {"local_endpoint(invalid)", C_LOCAL_ENDPOINT, H_INVALID, SKC_EBADF, N_BADF, 0, 0},
+    {"local_endpoint(closed)", C_LOCAL_ENDPOINT, H_CLOSED, SKC_EBADF, N_BADF, 0, 0},
+    {"local_endpoint(not a socket)", C_LOCAL_ENDPOINT, H_NOT_SOCKET, SKC_EBADF, N_NOTSOCK,
+     W_NOTSUP},
+    {"local_endpoint(unbound)", C_LOCAL_ENDPOINT, H_UNBOUND, SKC_EINVAL, N_EINVAL, 0, 0},
+    {"local_endpoint(out NULL)", C_LOCAL_ENDPOINT_NULL, H_CONNECTED, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"peer_endpoint(invalid)", C_PEER_ENDPOINT, H_INVALID, SKC_EBADF, N_BADF, 0, 0},
+    {"peer_endpoint(closed)", C_PEER_ENDPOINT, H_CLOSED, SKC_EBADF, N_BADF, 0, 0},
+    {"peer_endpoint(not a socket)", C_PEER_ENDPOINT, H_NOT_SOCKET, SKC_EBADF, N_NOTSOCK, 0, 0},
+    {"peer_endpoint(unbound)", C_PEER_ENDPOINT, H_UNBOUND, SKC_ENOTCONN, 0, 0, 0},
+    {"peer_endpoint(out NULL)", C_PEER_ENDPOINT_NULL, H_CONNECTED, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"tcp_listen(at NULL)", C_LISTEN_NULL_AT, H_INVALID, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"tcp_listen(out NULL)", C_LISTEN_NULL_OUT, H_INVALID, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"tcp_listen(family 5)", C_LISTEN_FAMILY, H_INVALID, SKC_EAFNOSUPPORT, N_EAFNOSUPPORT, 0, 0},
+    {"tcp_listen(backlog -1)", C_LISTEN_BACKLOG, H_INVALID, SKC_EINVAL, N_EINVAL, 0, 0},
+    {"tcp_listen(flags 2)", C_LISTEN_FLAGS, H_INVALID, SKC_EINVAL, N_EINVAL, 0, 0},
+    {"accept(invalid)", C_ACCEPT, H_INVALID, SKC_EBADF, N_BADF, 0, 0},
+    {"accept(closed)", C_ACCEPT, H_CLOSED, SKC_EBADF, N_BADF, 0, 0},
+    {"accept(not a socket)", C_ACCEPT, H_NOT_SOCKET, SKC_EBADF, N_NOTSOCK,
+     W_NOTSUP},
+    {"accept(not listening)", C_ACCEPT, H_CONNECTED, SKC_EINVAL, N_EINVAL, 0, 0},
+    {"accept(out NULL)", C_ACCEPT_NULL_OUT, H_INVALID, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"accept(flags 2)", C_ACCEPT_FLAGS, H_INVALID, SKC_EINVAL, N_EINVAL, 0, 0},
+    {"connect(invalid)", C_CONNECT, H_INVALID, SKC_EBADF, N_BADF, 0, 0},
+    {"connect(closed)", C_CONNECT, H_CLOSED, SKC_EBADF, N_BADF, 0, 0},
+    {"connect(not a socket)", C_CONNECT, H_NOT_SOCKET, SKC_EBADF, N_NOTSOCK, 0, 0},
+    {"connect(to NULL)", C_CONNECT_NULL, H_UNBOUND, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"connect(family 5)", C_CONNECT_FAMILY, H_UNBOUND, SKC_EAFNOSUPPORT, N_EAFNOSUPPORT, 0, 0},
+    {"connect(IPv6 to on IPv4)", C_CONNECT_IPV6_ON_IPV4, H_UNBOUND, SKC_EAFNOSUPPORT, N_EAFNOSUPPORT, 0, 0},
+    {"socket_error(invalid)", C_SOCKET_ERROR, H_INVALID, SKC_EBADF, N_BADF, 0, 0},
+    {"socket_error(closed)", C_SOCKET_ERROR, H_CLOSED, SKC_EBADF, N_BADF, 0, 0},
+    {"socket_error(not a socket)", C_SOCKET_ERROR, H_NOT_SOCKET, SKC_EBADF, N_NOTSOCK, 0, 0},
+    {"sendv(invalid)", C_SENDV, H_INVALID, SKC_EBADF, N_BADF, 0, 0},
+    {"sendv(closed)", C_SENDV, H_CLOSED, SKC_EBADF, N_BADF, 0, 0},
+    {"sendv(not a socket)", C_SENDV, H_NOT_SOCKET, SKC_EBADF, N_NOTSOCK, 0, 0},
+    {"sendv(unconnected)", C_SENDV, H_UNBOUND, SKC_ENOTCONN, 0, 0, 0},
+    {"sendv(NULL, 1)", C_SENDV_NULL_BUFS, H_CONNECTED, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"sendv({NULL, 1}, 1)", C_SENDV_NULL_BASE, H_CONNECTED, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"sendv(NULL, 0)", C_SENDV_NONE, H_CONNECTED, 0, 0, 0, 0},
+    {"translate_errno(-5)", C_TRANSLATE_ERRNO_UNKNOWN, H_INVALID, SKC_EUNKNOWN, 0, 0, 0},
+    {"format_error(buf NULL)", C_FORMAT_ERROR_NULL, H_INVALID, SKC_EFAULT, N_EFAULT, 0, 0},
     /* Dead-peer detection. */
     {"set_keepalive(invalid)", C_KEEPALIVE, H_INVALID, SKC_EBADF, N_BADF, 0, 0},
     {"set_keepalive(closed)", C_KEEPALIVE, H_CLOSED, SKC_EBADF, N_BADF, 0, 0},
@@ -140,6 +229,17 @@ static const struct row rows[] = {
 
 static long invoke(enum call call, skc_socket_t s) {
   char buf[8] = {0};
+  skc_socket_t out = SKC_INVALID_SOCKET;
+  skc_endpoint e, bad;
+  skc_buf bufs[1];
+  memset(&e, 0, sizeof e);
+  e.family = SKC_FAMILY_IPV4;
+  e.address[0] = 127;
+  e.address[3] = 1;
+  bad = e;
+  bad.family = 5;
+  bufs[0].base = NULL;
+  bufs[0].len = 1;
   switch (call) {
   case C_CLOSE: return skc_close(s);
   case C_SHUTDOWN_WR: return skc_shutdown(s, SKC_SHUT_WR);
@@ -154,6 +254,40 @@ static long invoke(enum call call, skc_socket_t s) {
   case C_RECV_ZERO: return (long)skc_recv(s, buf, 0);
   case C_SET_INHERITABLE: return skc_set_inheritable(s, 0);
   case C_TCP_PAIR_NULL: return skc_tcp_pair(NULL);
+  case C_SET_NONBLOCKING: return skc_set_nonblocking(s, 1);
+  case C_TCP_SOCKET_NULL: return skc_tcp_socket(SKC_FAMILY_IPV4, 0, NULL);
+  case C_TCP_SOCKET_FAMILY: return skc_tcp_socket(5, 0, &out);
+  case C_TCP_SOCKET_FLAGS: return skc_tcp_socket(SKC_FAMILY_IPV4, 2, &out);
+  case C_PARSE_NULL_TEXT: return skc_endpoint_parse(NULL, &e);
+  case C_PARSE_NULL_OUT: return skc_endpoint_parse("127.0.0.1:80", NULL);
+  case C_PARSE_MALFORMED: return skc_endpoint_parse("1.2.3:80", &e);
+  case C_LOCAL_ENDPOINT: return skc_local_endpoint(s, &e);
+  case C_LOCAL_ENDPOINT_NULL: return skc_local_endpoint(s, NULL);
+  case C_PEER_ENDPOINT: return skc_peer_endpoint(s, &e);
+  case C_PEER_ENDPOINT_NULL: return skc_peer_endpoint(s, NULL);
+  case C_LISTEN_NULL_AT: return skc_tcp_listen(NULL, 0, 0, &out);
+  case C_LISTEN_NULL_OUT: return skc_tcp_listen(&e, 0, 0, NULL);
+  case C_LISTEN_FAMILY: return skc_tcp_listen(&bad, 0, 0, &out);
+  case C_LISTEN_BACKLOG: return skc_tcp_listen(&e, -1, 0, &out);
+  case C_LISTEN_FLAGS: return skc_tcp_listen(&e, 0, 2, &out);
+  case C_ACCEPT: return skc_accept(s, 0, &out, &e);
+  case C_ACCEPT_NULL_OUT: return skc_accept(s, 0, NULL, &e);
+  case C_ACCEPT_FLAGS: return skc_accept(s, 2, &out, &e);
+  case C_CONNECT: return skc_connect(s, &e);
+  case C_CONNECT_NULL: return skc_connect(s, NULL);
+  case C_CONNECT_FAMILY: return skc_connect(s, &bad);
+  case C_CONNECT_IPV6_ON_IPV4:
+    e.family = SKC_FAMILY_IPV6;
+    return skc_connect(s, &e);
+  case C_SOCKET_ERROR: return skc_socket_error(s);
+  case C_SENDV:
+    bufs[0].base = buf;
+    return (long)skc_sendv(s, bufs, 1);
+  case C_SENDV_NULL_BUFS: return (long)skc_sendv(s, NULL, 1);
+  case C_SENDV_NULL_BASE: return (long)skc_sendv(s, bufs, 1);
+  case C_SENDV_NONE: return (long)skc_sendv(s, NULL, 0);
+  case C_TRANSLATE_ERRNO_UNKNOWN: return skc_translate_errno(-5);
+  case C_FORMAT_ERROR_NULL: return skc_format_error(SKC_EINVAL, 0, NULL, 8);
   case C_KEEPALIVE: return skc_set_keepalive(s, 1000, 1000, 10);
   case C_KEEPALIVE_IDLE_NEG: return skc_set_keepalive(s, -1, 1000, 10);
   case C_KEEPALIVE_INTERVAL_0: return skc_set_keepalive(s, 1000, 0, 10);
@@ -200,6 +334,10 @@ static void every_row(void **state) {
       break;
     case H_CONNECTED:
       SKCT_PAIR(p);
+      s = p[0];
+      break;
+    case H_UNBOUND:
+      assert_int_equal(skc_tcp_socket(SKC_FAMILY_IPV4, 0, &p[0]), 0);
       s = p[0];
       break;
     }

@@ -61,6 +61,11 @@ static const char usage_text[] =
     "                         the watch.\n"
     "      --source NAME      Linux: netlink or procfs (default: netlink,\n"
     "                         /proc/net/tcp when netlink is unavailable)\n"
+    "      --time-wait        TIME_WAIT entries per local address against the\n"
+    "                         ephemeral port range: how many hold an\n"
+    "                         ephemeral port, and the busiest destination's\n"
+    "                         share of the range (a client runs out of ports\n"
+    "                         for a destination when it reaches 100%)\n"
     "  -h, --help             this text\n"
     "\n"
     "exit status: 0 done, 1 a --fail-if condition held, 2 bad arguments,\n"
@@ -112,6 +117,7 @@ typedef struct config {
   long count;
   threshold thresholds[MAX_THRESHOLDS];
   int threshold_count;
+  int time_wait;
 } config;
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -264,6 +270,8 @@ static int parse_args(int argc, char **argv, config *cfg) {
       cfg->options.family = SKC_FAMILY_IPV6;
     } else if (strcmp(a, "-P") == 0 || strcmp(a, "--processes") == 0) {
       cfg->processes = 1;
+    } else if (strcmp(a, "--time-wait") == 0) {
+      cfg->time_wait = 1;
     } else if (strcmp(a, "--json") == 0) {
       cfg->json = 1;
     } else if (strcmp(a, "--prometheus") == 0) {
@@ -596,6 +604,133 @@ static int watch(const config *cfg) {
   return 0;
 }
 
+/* ---- --time-wait: TIME_WAIT against the ephemeral port range ---- */
+
+/* The range the OS hands out for connect(): *source says where it comes
+ * from. 0, or -1 when it cannot be read (defaults are used then). */
+static int ephemeral_range(unsigned *low, unsigned *high, const char **source) {
+#if defined(__linux__) || defined(_WIN32)
+  /* Under Wine the Linux kernel hands out the ports: its sysctl is
+   * readable through Wine's Z: drive (the Unix root). */
+  static const char *const path =
+#if defined(_WIN32)
+      "Z:\\proc\\sys\\net\\ipv4\\ip_local_port_range";
+  FARPROC wine = GetProcAddress(GetModuleHandleA("ntdll.dll"),
+                                "wine_get_version");
+  FILE *f = wine != NULL ? fopen(path, "r") : NULL;
+#else
+      "/proc/sys/net/ipv4/ip_local_port_range";
+  FILE *f = fopen(path, "r");
+#endif
+  if (f != NULL) {
+    int ok = fscanf(f, "%u %u", low, high) == 2;
+    fclose(f);
+    if (ok && *low <= *high && *high <= 65535) {
+#if defined(_WIN32)
+      *source = "under Wine: the Linux kernel's net.ipv4.ip_local_port_range";
+#else
+      *source = "net.ipv4.ip_local_port_range";
+#endif
+      return 0;
+    }
+  }
+#endif
+#if defined(__linux__)
+  *low = 32768;
+  *high = 60999;
+  *source = "Linux's default; the sysctl could not be read";
+  return -1;
+#elif defined(_WIN32)
+  /* The range is a netsh setting with no documented API to read it. */
+  *low = 49152;
+  *high = 65535;
+  *source = "Windows' default (Microsoft's documentation), not read from "
+            "this machine: see 'netsh int ipv4 show dynamicport tcp'";
+  return -1;
+#else
+  /* macOS and the BSDs: net.inet.ip.portrange.first / .last. */
+  *low = 49152;
+  *high = 65535;
+  *source = "the IANA range, macOS's default (sysctl "
+            "net.inet.ip.portrange.first/last), not read from this machine";
+  return -1;
+#endif
+}
+
+static int endpoint_order(const skc_endpoint *a, const skc_endpoint *b,
+                          int with_port) {
+  int d = a->family - b->family;
+  if (d == 0)
+    d = memcmp(a->address, b->address, sizeof a->address);
+  if (d == 0 && with_port)
+    d = (int)a->port - (int)b->port;
+  return d;
+}
+
+/* By local address, then destination (address and port). */
+static int time_wait_order(const void *pa, const void *pb) {
+  const skc_connection *a = pa, *b = pb;
+  int d = endpoint_order(&a->local, &b->local, 0);
+  return d != 0 ? d : endpoint_order(&a->remote, &b->remote, 1);
+}
+
+static int time_wait_report(const config *cfg) {
+  skc_audit_options options = cfg->options;
+  skc_connection *list = NULL;
+  size_t n = 0, i, j;
+  unsigned low, high, range;
+  const char *source;
+  options.states = SKC_TCP_STATE_BIT(SKC_TCP_TIME_WAIT);
+  if (skc_audit_list(&options, &list, &n) != 0) {
+    fprintf(stderr, "sockclose-audit: cannot read the connection table\n");
+    return EXIT_AUDIT;
+  }
+  ephemeral_range(&low, &high, &source);
+  range = high - low + 1;
+  printf("ephemeral ports %u-%u (%u ports; %s)\n", low, high, range, source);
+  printf("%-40s %9s %9s  %-46s %7s\n", "LOCAL ADDRESS", "TIME_WAIT",
+         "EPHEMERAL", "BUSIEST DESTINATION", "OF RANGE");
+  if (n > 0)
+    qsort(list, n, sizeof *list, time_wait_order);
+  for (i = 0; i < n; i = j) {
+    size_t total = 0, ephemeral = 0, best = 0, run = 0;
+    const skc_connection *best_row = NULL;
+    char local[SKC_ENDPOINT_STRLEN], remote[SKC_ENDPOINT_STRLEN], *colon;
+    for (j = i; j < n && endpoint_order(&list[j].local, &list[i].local, 0) == 0;
+         j++) {
+      total++;
+      if (list[j].local.port < low || list[j].local.port > high)
+        continue;
+      ephemeral++;
+      /* Rows to one destination are adjacent: count the run. */
+      run = (j > i && endpoint_order(&list[j].remote, &list[j - 1].remote, 1) ==
+                          0 &&
+             list[j - 1].local.port >= low && list[j - 1].local.port <= high)
+                ? run + 1
+                : 1;
+      if (run > best) {
+        best = run;
+        best_row = &list[j];
+      }
+    }
+    skc_endpoint_format(&list[i].local, local, sizeof local);
+    colon = strrchr(local, ':'); /* the address only */
+    if (colon != NULL)
+      *colon = '\0';
+    remote[0] = '\0';
+    if (best_row != NULL)
+      skc_endpoint_format(&best_row->remote, remote, sizeof remote);
+    printf("%-40s %9lu %9lu  %-36s %9lu %6.2f%%\n", local,
+           (unsigned long)total, (unsigned long)ephemeral,
+           best_row != NULL ? remote : "-", (unsigned long)best,
+           100.0 * (double)best / (double)range);
+  }
+  if (n == 0)
+    printf("(no connection in TIME_WAIT)\n");
+  skc_audit_free(list);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   config cfg;
   int rc;
@@ -607,7 +742,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sockclose-audit: cannot start the socket library\n");
     return EXIT_AUDIT;
   }
-  if (cfg.watch > 0) {
+  if (cfg.time_wait) {
+    rc = time_wait_report(&cfg);
+  } else if (cfg.watch > 0) {
     rc = watch(&cfg);
   } else {
     skc_connection *list = NULL;

@@ -6,6 +6,9 @@
 #include "sockclose.h"
 #include "../platform.h"
 
+#include <stdio.h>
+#include <string.h>
+
 /* The codes are the consecutive values -3000 .. -3000-(count-1), so a
  * lookup is one bounds check and one array index, whatever the code. */
 #define SKC__ERR_FIRST (-3000)
@@ -82,4 +85,47 @@ int skc_is_connection_gone(int err) {
 
 int skc_is_try_again(int err) {
   return err == SKC_EAGAIN || err == SKC_EINTR || err == SKC_EINPROGRESS;
+}
+
+int skc_translate_errno(int crt_errno) {
+  return skc__plat_translate_errno(crt_errno);
+}
+
+int skc_format_error(int err, int native, char *buf, size_t size) {
+  char text[SKC_ERROR_TEXT_MAX];
+  const char *message;
+  const char *name = native != 0 ? skc__plat_native_name(native) : NULL;
+  int n;
+  if (buf == NULL)
+    return skc__plat_reject(SKC_EFAULT);
+  /* An unknown or missing SKC code: the native code still says what
+   * happened, so use its meaning when sockclose has one. */
+  if (err != 0 && skc__err_index(err) < 0)
+    err = SKC_EUNKNOWN;
+  if (err == SKC_EUNKNOWN && native != 0)
+    err = skc__plat_translate(native);
+  message = skc_strerror(err);
+  if (native == 0)
+    n = snprintf(text, sizeof text, "%s", message);
+  else if (name != NULL)
+    n = snprintf(text, sizeof text, "%s (%s %d)", message, name, native);
+  else
+    n = snprintf(text, sizeof text, "%s (native %d)", message, native);
+  if (n < 0)
+    n = 0;
+  if ((size_t)n >= size) {
+    if (size > 0) {
+      memcpy(buf, text, size - 1);
+      buf[size - 1] = '\0';
+    }
+    return skc__plat_reject(SKC_ENOBUFS);
+  }
+  memcpy(buf, text, (size_t)n + 1);
+  return n;
+}
+
+int skc_native_error(void) { return skc__plat_get_native_error(); }
+
+const char *skc_native_error_name(int native) {
+  return skc__plat_native_name(native);
 }

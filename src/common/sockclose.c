@@ -114,10 +114,19 @@ static int skc__io_failure(skc_socket_t s, int err) {
   return skc__dead_connection(err);
 }
 
-/* One situation, one result for a failed send. */
-static SKC__COLD int skc__send_situation(skc_socket_t s, int err) {
+/* A socket that was never connected has no local port: Linux reports a
+ * send on it as EPIPE and Wine 8 as WSAECONNRESET, Windows as
+ * WSAENOTCONN. A connection that was reset keeps its local port. */
+static int skc__never_connected(skc_socket_t s) {
+  skc_endpoint local;
+  return skc__plat_local_endpoint(s, &local) == SKC_EINVAL;
+}
+
+/* One situation, one result for a failed send (also skc_sendv()). */
+SKC__COLD int skc__send_situation(skc_socket_t s, int err) {
   int native;
   int fin_sent;
+  int never_connected;
   switch (err) {
   case SKC_EPIPE:
     /* Linux also says EPIPE for a socket that was never connected and for
@@ -132,11 +141,15 @@ static SKC__COLD int skc__send_situation(skc_socket_t s, int err) {
      * apart: only the first has sent our FIN. */
     native = skc__plat_get_native_error();
     fin_sent = skc__plat_sent_fin(s);
+    never_connected = fin_sent == 0 && skc__never_connected(s);
     skc__plat_set_native_error(native);
     if (fin_sent < 0)
       return err;
+    if (never_connected)
+      return SKC_ENOTCONN;
     return fin_sent ? SKC_ESHUTDOWN : SKC_ECONNRESET;
   case SKC_ECONNABORTED:
+  case SKC_ECONNRESET:
     /* Windows reports a connection that its own stack tore down, for
      * example after the peer's RST was seen by an earlier call, as
      * WSAECONNABORTED ("An established connection was aborted by the
@@ -146,8 +159,12 @@ static SKC__COLD int skc__send_situation(skc_socket_t s, int err) {
      * data transmission time-out"), and nothing on the socket tells the
      * two apart; the common case, a send after the peer's RST (Linux:
      * ECONNRESET or EPIPE), keeps its code, and skc_is_connection_gone()
-     * is true either way. */
-    return SKC_ECONNRESET;
+     * is true either way. Wine 8 says WSAECONNRESET for a socket never
+     * connected (Windows: WSAENOTCONN). */
+    native = skc__plat_get_native_error();
+    never_connected = skc__never_connected(s);
+    skc__plat_set_native_error(native);
+    return never_connected ? SKC_ENOTCONN : SKC_ECONNRESET;
   default:
     return skc__io_failure(s, skc__handle_error(err));
   }

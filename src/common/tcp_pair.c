@@ -1,11 +1,15 @@
 /*
- * skc_tcp_pair(): a connected loopback TCP pair, built from the platform's
- * loopback primitives. Windows has no TCP socketpair(), and POSIX
- * socketpair(2) only makes AF_UNIX pairs, whose close semantics are not
- * TCP's.
+ * skc_tcp_pair(): a connected loopback TCP pair, built from the public
+ * connection calls (skc_tcp_listen, skc_connect, skc_accept), so both ends
+ * are non-inheritable on every OS (Windows' accept would copy the
+ * listener's flag) and a connection reset in the queue is never taken.
+ * Windows has no TCP socketpair(), and POSIX socketpair(2) only makes
+ * AF_UNIX pairs, whose close semantics are not TCP's.
  */
 #include "sockclose.h"
 #include "../platform.h"
+
+#include <string.h>
 
 /* How many foreign connections to turn away before giving up: another
  * local process may connect to the listener between listen and accept. */
@@ -24,7 +28,7 @@ int skc_tcp_pair(skc_socket_t pair[2]) {
   skc_socket_t listener = SKC_INVALID_SOCKET;
   skc_socket_t client = SKC_INVALID_SOCKET;
   skc_socket_t server = SKC_INVALID_SOCKET;
-  unsigned short port = 0, client_port = 0, peer_port = 0;
+  skc_endpoint at, client_end, peer;
   int strangers;
   int err;
 
@@ -33,12 +37,30 @@ int skc_tcp_pair(skc_socket_t pair[2]) {
   pair[0] = SKC_INVALID_SOCKET;
   pair[1] = SKC_INVALID_SOCKET;
 
-  err = skc__plat_loopback_listen(&listener, &port);
+  memset(&at, 0, sizeof at);
+  at.family = SKC_FAMILY_IPV4;
+  at.address[0] = 127;
+  at.address[3] = 1;
+  err = skc_tcp_listen(&at, 1, 0, &listener);
   if (err == 0)
-    err = skc__plat_loopback_connect(port, &client, &client_port);
+    err = skc_local_endpoint(listener, &at);
+  if (err == 0)
+    err = skc_tcp_socket(SKC_FAMILY_IPV4, 0, &client);
+  if (err == 0) {
+    /* A signal may interrupt the blocking connect; the connect goes on,
+     * and calling again waits for it (POSIX EALREADY; 0 once done). */
+    do
+      err = skc_connect(client, &at);
+    while (err == SKC_EINTR || err == SKC_EINPROGRESS);
+  }
+  if (err == 0)
+    err = skc_local_endpoint(client, &client_end);
   for (strangers = 0; err == 0; strangers++) {
-    err = skc__plat_loopback_accept(listener, &server, &peer_port);
-    if (err != 0 || peer_port == client_port)
+    do
+      err = skc_accept(listener, 0, &server, &peer);
+    while (err == SKC_EINTR);
+    if (err != 0 || (peer.port == client_end.port &&
+                     memcmp(peer.address, client_end.address, 4) == 0))
       break;
     skc__close_kept(&server);
     if (strangers == SKC__PAIR_MAX_STRANGERS)

@@ -120,7 +120,13 @@ int skc__plat_reject(int err) {
   case SKC_EBUSY: errno = EBUSY; break;
   case SKC_ENOPROTOOPT: errno = ENOPROTOOPT; break;
   case SKC_ECONNRESET: errno = ECONNRESET; break;
+  case SKC_EAFNOSUPPORT: errno = EAFNOSUPPORT; break;
   default: errno = EINVAL; break;
   }
   return err;
+}
+
+/* The C runtime and the socket calls share errno and its numbering. */
+int skc__plat_translate_errno(int crt_errno) {
+  return skc__plat_translate(crt_errno);
 }

@@ -1,8 +1,8 @@
 /*
  * POSIX: the system calls on one socket.
  */
-#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
-#define _DEFAULT_SOURCE /* struct tcp_info and the TCP_* states in C11 mode */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* accept4; struct tcp_info and TCP_* in C11 mode */
 #endif
 #if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
 #define _DARWIN_C_SOURCE /* MSG_NOSIGNAL, SO_NOSIGPIPE */
@@ -14,12 +14,15 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #if defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) ||      \
     defined(__DragonFly__)
 #include <netinet/tcp_fsm.h>
 #endif
+#include "../sockaddr.h"
 
 static SKC__COLD int skc__fail(void) { return skc__plat_translate(errno); }
 
@@ -244,4 +247,258 @@ int skc__plat_set_inheritable(skc_socket_t s, int inheritable) {
     return skc__fail();
   flags = inheritable ? (flags & ~FD_CLOEXEC) : (flags | FD_CLOEXEC);
   return fcntl(s, F_SETFD, flags) == 0 ? 0 : skc__fail();
+}
+
+/* ---- connections ---- */
+
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) ||      \
+    defined(__OpenBSD__) || defined(__DragonFly__)
+#define SKC__HAVE_ACCEPT4 1
+#endif
+
+#if !defined(SOCK_CLOEXEC) || !defined(SOCK_NONBLOCK) ||                        \
+    defined(SO_NOSIGPIPE) || !defined(SKC__HAVE_ACCEPT4)
+/* Where a socket needs a second call after its creation. */
+static int skc__fail_closing(int s) {
+  int native = errno;
+  close(s);
+  errno = native;
+  return skc__plat_translate(native);
+}
+#endif
+
+#if defined(SO_NOSIGPIPE)
+/* macOS: a plain send() on a socket made by sockclose raises no SIGPIPE
+ * either. */
+static int skc__no_sigpipe(int s) {
+  int on = 1;
+  return setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+}
+#endif
+
+int skc__plat_set_nonblocking(skc_socket_t s, int on) {
+  int type = 0;
+  socklen_t len = sizeof type;
+  int flags;
+  /* fcntl() would switch any descriptor; only sockets are accepted, as
+   * ioctlsocket() does on Windows. */
+  if (getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+    return skc__fail();
+  flags = fcntl(s, F_GETFL);
+  if (flags < 0)
+    return skc__fail();
+  flags = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+  return fcntl(s, F_SETFL, flags) == 0 ? 0 : skc__fail();
+}
+
+int skc__plat_tcp_socket(int family, int nonblock, skc_socket_t *out) {
+  int domain = family == SKC_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+  int type = SOCK_STREAM;
+  int s;
+#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+  /* socket(2): both flags are set atomically with the descriptor, so no
+   * other thread's fork and exec can inherit it. */
+  type |= SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0);
+#endif
+  s = socket(domain, type, IPPROTO_TCP);
+  if (s < 0)
+    return skc__fail();
+#if !defined(SOCK_CLOEXEC) || !defined(SOCK_NONBLOCK)
+  if (skc__plat_set_inheritable(s, 0) != 0 ||
+      (nonblock && skc__plat_set_nonblocking(s, 1) != 0))
+    return skc__fail_closing(s);
+#endif
+#if defined(SO_NOSIGPIPE)
+  if (skc__no_sigpipe(s) != 0)
+    return skc__fail_closing(s);
+#endif
+  *out = s;
+  return 0;
+}
+
+static int skc__endpoint_result(const struct sockaddr_storage *ss,
+                                skc_endpoint *out) {
+  skc__endpoint_from(ss, out);
+  if (out->family == 0) {
+    errno = EAFNOSUPPORT;
+    return SKC_EAFNOSUPPORT;
+  }
+  return 0;
+}
+
+int skc__plat_local_endpoint(skc_socket_t s, skc_endpoint *out) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int err;
+  memset(&ss, 0, sizeof ss);
+  if (getsockname(s, (struct sockaddr *)&ss, &len) != 0)
+    return skc__fail();
+  err = skc__endpoint_result(&ss, out);
+  if (err == 0 && out->port == 0) {
+    /* Linux and macOS report an unbound socket as the "any" address with
+     * port 0; Windows fails with WSAEINVAL. A bound socket never has port
+     * 0 (bind picks one), so this is exactly "not bound". */
+    memset(out, 0, sizeof *out);
+    errno = EINVAL;
+    return SKC_EINVAL;
+  }
+  return err;
+}
+
+int skc__plat_peer_endpoint(skc_socket_t s, skc_endpoint *out) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  memset(&ss, 0, sizeof ss);
+  if (getpeername(s, (struct sockaddr *)&ss, &len) != 0)
+    return skc__fail();
+  return skc__endpoint_result(&ss, out);
+}
+
+int skc__plat_socket_family(skc_socket_t s) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int saved = errno;
+  memset(&ss, 0, sizeof ss);
+  /* An unbound socket still reports its family here (all zero address). */
+  if (getsockname(s, (struct sockaddr *)&ss, &len) != 0)
+    return skc__fail();
+  errno = saved;
+  return ss.ss_family == AF_INET    ? SKC_FAMILY_IPV4
+         : ss.ss_family == AF_INET6 ? SKC_FAMILY_IPV6
+                                    : 0;
+}
+
+int skc__plat_bind_listen(skc_socket_t s, const skc_endpoint *at,
+                          int backlog) {
+  struct sockaddr_storage ss;
+  socklen_t len = (socklen_t)skc__sockaddr_from(at, &ss);
+  if (at->family == SKC_FAMILY_IPV6) {
+    /* Linux's default (net.ipv6.bindv6only = 0) makes "[::]" take IPv4
+     * too; Windows' default is IPv6 only. Pin the Windows behaviour. */
+    int on = 1;
+    if (setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0)
+      return skc__fail();
+  }
+  if (bind(s, (struct sockaddr *)&ss, len) != 0)
+    return skc__fail();
+  return listen(s, backlog == 0 ? SOMAXCONN : backlog) == 0 ? 0 : skc__fail();
+}
+
+/* accept(2), Linux "Error handling": "Linux accept() passes already-pending
+ * network errors on the new socket as an error code from accept() ... For
+ * TCP/IP, these are ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN, ENONET,
+ * EHOSTUNREACH, EOPNOTSUPP, and ENETUNREACH", to be treated like EAGAIN.
+ * The BSDs and macOS report a connection reset in the queue as
+ * ECONNABORTED (OpenBSD since 6.5; before, it skipped it silently). */
+static int skc__accept_died(int native, skc_socket_t listener) {
+  switch (native) {
+  case ECONNABORTED:
+  case ECONNRESET:
+#if defined(__linux__)
+  case ENETDOWN:
+  case EPROTO:
+  case ENOPROTOOPT:
+  case EHOSTDOWN:
+  case ENONET:
+  case EHOSTUNREACH:
+  case ENETUNREACH:
+#endif
+    return 1;
+#if defined(__linux__)
+  case EOPNOTSUPP: {
+    /* Also the answer for a listener that is not a stream socket: only a
+     * TCP listener's EOPNOTSUPP is the connection's. */
+    int type = 0;
+    socklen_t len = sizeof type;
+    int dead = getsockopt(listener, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+               type == SOCK_STREAM;
+    errno = native;
+    return dead;
+  }
+#endif
+  default:
+    (void)listener;
+    return 0;
+  }
+}
+
+int skc__plat_accept(skc_socket_t listener, int nonblock, skc_socket_t *out,
+                     skc_endpoint *peer) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int s;
+  memset(&ss, 0, sizeof ss);
+#if defined(SKC__HAVE_ACCEPT4)
+  /* accept4(2): close-on-exec and the blocking mode are set atomically;
+   * the new socket does not take the listener's O_NONBLOCK. */
+  s = accept4(listener, (struct sockaddr *)&ss, &len,
+              SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
+  if (s < 0)
+    return skc__accept_died(errno, listener) ? SKC_ECONNABORTED : skc__fail();
+#else
+  /* macOS has no accept4; the new socket copies the listener's
+   * O_NONBLOCK (xnu soaccept), so the mode is always set. */
+  s = accept(listener, (struct sockaddr *)&ss, &len);
+  if (s < 0)
+    return skc__accept_died(errno, listener) ? SKC_ECONNABORTED : skc__fail();
+  if (skc__plat_set_inheritable(s, 0) != 0 ||
+      skc__plat_set_nonblocking(s, nonblock) != 0)
+    return skc__fail_closing(s);
+#endif
+#if defined(SO_NOSIGPIPE)
+  if (skc__no_sigpipe(s) != 0)
+    return skc__fail_closing(s);
+#endif
+  skc__endpoint_from(&ss, peer);
+  *out = s;
+  return 0;
+}
+
+int skc__plat_connect(skc_socket_t s, const skc_endpoint *to) {
+  struct sockaddr_storage ss;
+  socklen_t len = (socklen_t)skc__sockaddr_from(to, &ss);
+  return connect(s, (struct sockaddr *)&ss, len) == 0 ? 0 : skc__fail();
+}
+
+int skc__plat_socket_error(skc_socket_t s) {
+  int pending = 0;
+  socklen_t len = sizeof pending;
+  if (getsockopt(s, SOL_SOCKET, SO_ERROR, &pending, &len) != 0)
+    return skc__fail();
+  if (pending == 0)
+    return 0;
+  errno = pending;
+  return skc__plat_translate(pending);
+}
+
+ptrdiff_t skc__plat_sendv(skc_socket_t s, const skc_buf *bufs, size_t count) {
+  struct iovec iov[SKC_SENDV_MAX];
+  struct msghdr msg;
+  ssize_t n;
+  size_t i;
+  for (i = 0; i < count; i++) {
+    /* iovec has no const member; sendmsg only reads the bytes. */
+    union {
+      const void *in;
+      void *out;
+    } base;
+    base.in = bufs[i].base;
+    iov[i].iov_base = base.out;
+    iov[i].iov_len = bufs[i].len;
+  }
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = iov;
+  msg.msg_iovlen = (int)count; /* int on macOS, size_t on Linux */
+#if defined(MSG_NOSIGNAL)
+  n = sendmsg(s, &msg, MSG_NOSIGNAL);
+#else
+  /* See skc__plat_send(): the per-socket option on older macOS. */
+  {
+    int on = 1;
+    if (setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) != 0)
+      return skc__fail();
+  }
+  n = sendmsg(s, &msg, 0);
+#endif
+  return n >= 0 ? (ptrdiff_t)n : skc__fail();
 }

@@ -235,6 +235,7 @@ int skc__plat_reject(int err) {
   case SKC_EBUSY: WSASetLastError(ERROR_BUSY); break;
   case SKC_ENOPROTOOPT: WSASetLastError(WSAENOPROTOOPT); break;
   case SKC_ECONNRESET: WSASetLastError(WSAECONNRESET); break;
+  case SKC_EAFNOSUPPORT: WSASetLastError(WSAEAFNOSUPPORT); break;
   default: WSASetLastError(WSAEINVAL); break;
   }
   return err;

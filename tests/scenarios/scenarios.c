@@ -10,6 +10,7 @@
 #include "wire_client.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef _WIN32
@@ -17,6 +18,7 @@
 #include <mstcpip.h>
 #include <ws2tcpip.h>
 #else
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -580,6 +582,234 @@ cleanup:
   skcs__close_quietly(&p[1]);
 }
 
+/* ---- connections: C1-C3 (connect), A1-A2 (accept) ----
+ * The raw calls of the native runs are at the end of this file. */
+
+static int skcs__native_connect(skc_socket_t s, const skc_endpoint *to);
+static skc_socket_t skcs__native_accept(skc_socket_t listener,
+                                        skc_endpoint *peer);
+static int skcs__native_socket_error(skc_socket_t s);
+
+/* A blocking connect through the run's operations, recorded. */
+static int skcs__connect(skcs_run *r, skc_socket_t s, const skc_endpoint *to) {
+  int result = r->ops->is_native ? skcs__native_connect(s, to)
+                                 : skc_connect(s, to);
+  skcs__record(r, result, skct_native_error());
+  return result;
+}
+
+/* The socket's pending error (a connect's result), recorded: the SKC
+ * code, or the native SO_ERROR value by name. */
+static void skcs__socket_error(skcs_run *r, skc_socket_t s) {
+  if (r->ops->is_native) {
+    char entry[64];
+    snprintf(entry, sizeof entry, "SO_ERROR %s",
+             skct_native_name(skcs__native_socket_error(s)));
+    skcs__append(r, entry);
+  } else {
+    int result = skc_socket_error(s);
+    skcs__record(r, result, skct_native_error());
+  }
+}
+
+/* Accept through the run's operations; records a failure. */
+static skc_socket_t skcs__accept(skcs_run *r, skc_socket_t listener,
+                                 skc_endpoint *peer) {
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  if (r->ops->is_native) {
+    s = skcs__native_accept(listener, peer);
+    if (s == SKC_INVALID_SOCKET)
+      skcs__record(r, -1, skct_native_error());
+  } else {
+    int err = skc_accept(listener, 0, &s, peer);
+    if (err != 0)
+      skcs__record(r, err, skct_native_error());
+  }
+  return s;
+}
+
+/* The environment of the C2 and C3 rows: a private network namespace
+ * made by tests/scenarios/private-net.sh (root only), with two ephemeral
+ * ports and a silent address. */
+static const char *skcs__needs_private_net(void) {
+  const char *v = getenv("SKC_TEST_PRIVATE_NET");
+  if (v != NULL && strcmp(v, "1") == 0)
+    return NULL;
+  return "needs the private network namespace of "
+         "tests/scenarios/private-net.sh (root: a two-port ephemeral range, "
+         "a silent address); CTest runs it as test_situations_private_net";
+}
+
+static const char *skcs__needs_descriptor_limit(void) {
+  skct_exhaustion e;
+  if (skct_under_valgrind())
+    return "valgrind keeps its own descriptor limit: its accept takes the "
+           "connection off the queue and then fails with EMFILE, so the "
+           "connection is lost (measured); run it without valgrind";
+  if (skct_exhaust_descriptors(&e) != 0)
+    return "Windows has no per-process descriptor limit a program can lower "
+           "(sockets are bounded by memory); accept documents WSAEMFILE, "
+           "which sockclose reports as SKC_EMFILE";
+  skct_restore_descriptors(&e);
+  return NULL;
+}
+
+/* C1: nothing listens on the port (a listener was there and closed). A
+ * blocking connect, then a non-blocking one and its result read back
+ * from the socket (SO_ERROR). */
+static void c1_connect_refused(skcs_run *r) {
+  skc_socket_t listener = SKC_INVALID_SOCKET, s = SKC_INVALID_SOCKET;
+  skc_endpoint to = skct_loopback(0);
+  SKCS_REQUIRE(r, skc_tcp_listen(&to, 1, 0, &listener) == 0, "listen");
+  SKCS_REQUIRE(r, skc_local_endpoint(listener, &to) == 0, "port");
+  skcs__close_quietly(&listener);
+  SKCS_REQUIRE(r, skc_tcp_socket(SKC_FAMILY_IPV4, 0, &s) == 0, "socket");
+  skcs__connect(r, s, &to);
+  skcs__close_quietly(&s);
+  SKCS_REQUIRE(r, skc_tcp_socket(SKC_FAMILY_IPV4, SKC_SOCK_NONBLOCK, &s) == 0,
+               "socket");
+  skcs__connect(r, s, &to);
+  SKCS_REQUIRE(r, skct_wait_writable(s, SKCT_DEADLINE_MS), "connect ends");
+  skcs__socket_error(r, s);
+cleanup:
+  skcs__close_quietly(&listener);
+  skcs__close_quietly(&s);
+}
+
+/* C2: no ephemeral port left. private-net.sh leaves two ephemeral
+ * ports; the listener, bound to port 0, takes one of them and the first
+ * client the other, so the second client finds none. */
+static void c2_no_ephemeral_port(skcs_run *r) {
+  skc_socket_t listener = SKC_INVALID_SOCKET;
+  skc_socket_t c[3] = {SKC_INVALID_SOCKET, SKC_INVALID_SOCKET,
+                       SKC_INVALID_SOCKET};
+  skc_endpoint to = skct_loopback(0);
+  int i;
+  SKCS_REQUIRE(r, skc_tcp_listen(&to, 8, 0, &listener) == 0, "listen");
+  SKCS_REQUIRE(r, skc_local_endpoint(listener, &to) == 0, "port");
+  for (i = 0; i < 3; i++) {
+    SKCS_REQUIRE(r, skc_tcp_socket(SKC_FAMILY_IPV4, 0, &c[i]) == 0, "socket");
+    if (skcs__connect(r, c[i], &to) != 0)
+      break;
+  }
+cleanup:
+  for (i = 0; i < 3; i++)
+    skcs__close_quietly(&c[i]);
+  skcs__close_quietly(&listener);
+}
+
+/* C3: the destination never answers (private-net.sh routes it to a
+ * device where nothing replies and lowers tcp_syn_retries to 1, so the
+ * connect gives up after about 3 s instead of 127 s). */
+static void c3_connect_times_out(skcs_run *r) {
+  skc_socket_t s = SKC_INVALID_SOCKET;
+  skc_endpoint to;
+  const char *silent = getenv("SKC_TEST_SILENT");
+  SKCS_REQUIRE(r, silent != NULL && skc_endpoint_parse(silent, &to) == 0,
+               "SKC_TEST_SILENT names the silent address");
+  SKCS_REQUIRE(r, skc_tcp_socket(to.family, 0, &s) == 0, "socket");
+  skcs__connect(r, s, &to);
+  skcs__close_quietly(&s);
+  /* Non-blocking: in progress, asked again while it still is (the
+   * repeated call has a third spelling per OS), then the result. */
+  SKCS_REQUIRE(r, skc_tcp_socket(to.family, SKC_SOCK_NONBLOCK, &s) == 0,
+               "socket");
+  skcs__connect(r, s, &to);
+  skcs__connect(r, s, &to);
+  SKCS_REQUIRE(r, skct_wait_writable(s, SKCT_DEADLINE_MS), "connect ends");
+  skcs__socket_error(r, s);
+cleanup:
+  skcs__close_quietly(&s);
+}
+
+/* Accept one connection and say which it is: the one that reset (with
+ * what a receive on it returns), the live one, or none. */
+static int skcs__accept_which(skcs_run *r, skc_socket_t listener,
+                              unsigned short reset_port,
+                              unsigned short live_port) {
+  skc_endpoint peer;
+  skc_socket_t s = skcs__accept(r, listener, &peer);
+  if (s == SKC_INVALID_SOCKET)
+    return -1;
+  if (peer.port == reset_port) {
+    skcs__append(r, "the reset connection");
+    skcs__recv_once(r, s);
+  } else {
+    skcs__append(r, peer.port == live_port ? "the live connection"
+                                           : "another connection");
+  }
+  skcs__close_quietly(&s);
+  return peer.port == live_port;
+}
+
+/* A1: a client connects and resets (RST) before the server accepts; a
+ * second client connects and stays. The server accepts until it has the
+ * live one. */
+static void a1_reset_before_accept(skcs_run *r) {
+  skc_socket_t listener = SKC_INVALID_SOCKET, dead = SKC_INVALID_SOCKET,
+               live = SKC_INVALID_SOCKET;
+  skc_endpoint at = skct_loopback(0), end;
+  unsigned short reset_port, live_port;
+  int tries;
+  SKCS_REQUIRE(r, skc_tcp_listen(&at, 8, 0, &listener) == 0, "listen");
+  SKCS_REQUIRE(r, skc_local_endpoint(listener, &at) == 0, "port");
+  SKCS_REQUIRE(r, skc_tcp_socket(SKC_FAMILY_IPV4, 0, &dead) == 0 &&
+                      skc_connect(dead, &at) == 0 &&
+                      skc_local_endpoint(dead, &end) == 0,
+               "first client");
+  reset_port = end.port;
+  SKCS_REQUIRE(r, skc_abort(dead) == 0, "first client resets");
+  dead = SKC_INVALID_SOCKET;
+  /* The RST crosses loopback at once; no event tells it has arrived. */
+  skct_sleep_ms(100);
+  SKCS_REQUIRE(r, skc_tcp_socket(SKC_FAMILY_IPV4, 0, &live) == 0 &&
+                      skc_connect(live, &at) == 0 &&
+                      skc_local_endpoint(live, &end) == 0,
+               "second client");
+  live_port = end.port;
+  /* Until the live one (a failed accept took the reset one off the
+   * queue, so the next call does not block). */
+  for (tries = 0; tries < 3; tries++) {
+    if (skcs__accept_which(r, listener, reset_port, live_port) == 1)
+      break;
+  }
+cleanup:
+  skcs__close_quietly(&dead);
+  skcs__close_quietly(&live);
+  skcs__close_quietly(&listener);
+}
+
+/* A2: the process has no descriptor left when a connection is waiting;
+ * accept fails, the connection stays queued and, once a descriptor is
+ * free, the same listener accepts it. */
+static void a2_descriptor_limit_at_accept(skcs_run *r) {
+  skc_socket_t listener = SKC_INVALID_SOCKET, client = SKC_INVALID_SOCKET;
+  skc_endpoint at = skct_loopback(0), end;
+  skct_exhaustion full;
+  int exhausted = 0;
+  SKCS_REQUIRE(r, skc_tcp_listen(&at, 8, 0, &listener) == 0, "listen");
+  SKCS_REQUIRE(r, skc_local_endpoint(listener, &at) == 0, "port");
+  SKCS_REQUIRE(r, skc_tcp_socket(SKC_FAMILY_IPV4, 0, &client) == 0 &&
+                      skc_connect(client, &at) == 0 &&
+                      skc_local_endpoint(client, &end) == 0,
+               "client");
+  SKCS_REQUIRE(r, skct_exhaust_descriptors(&full) == 0, "fill descriptors");
+  exhausted = 1;
+  SKCS_REQUIRE(r, skcs__accept(r, listener, NULL) == SKC_INVALID_SOCKET,
+               "accept fails with no descriptor left");
+  skct_release_descriptor(&full);
+  /* The connection must still be queued: the listener is readable. */
+  if (skct_wait_readable(listener, SKCT_DEADLINE_MS))
+    skcs__accept_which(r, listener, 0, end.port);
+  else
+    skcs__append(r, "the connection is gone");
+cleanup:
+  if (exhausted)
+    skct_restore_descriptors(&full);
+  skcs__close_quietly(&client);
+  skcs__close_quietly(&listener);
+}
+
 /* ---- the D rows: a peer that vanishes (tests/wire) ----
  * The connection goes through sockclose-wire to its peer service on the
  * far side; the test then cuts the link (the peer's host is gone, its
@@ -919,8 +1149,61 @@ const skcs_scenario skcs_scenarios[] = {
      .per_platform = "Linux: SKC_ECONNRESET, 0 (once anything was received, "
                      "Linux keeps nothing that tells a reset it reported "
                      "from the peer's FIN); Windows: SKC_ECONNRESET (2 calls)"},
+    /* ---- connections ---- */
+    {.id = "C1",
+     .title = "connect to a port where nothing listens: blocking, then "
+              "non-blocking and its result read from the socket",
+     .run = c1_connect_refused,
+     .promise = "SKC_ECONNREFUSED, SKC_EINPROGRESS, SKC_ECONNREFUSED",
+     .linux_native = "-1 errno=111 ECONNREFUSED, -1 errno=115 EINPROGRESS, "
+                     "SO_ERROR ECONNREFUSED",
+     .windows_native = "-1 WSAECONNREFUSED (10061), -1 WSAEWOULDBLOCK "
+                       "(10035), SO_ERROR WSAECONNREFUSED"},
+    {.id = "C2",
+     .title = "no ephemeral port left (private namespace, two-port range): "
+              "connects to one destination until one fails",
+     .run = c2_no_ephemeral_port,
+     .promise = "0, SKC_EADDRNOTAVAIL",
+     .linux_native = "0, -1 errno=99 EADDRNOTAVAIL",
+     .windows_text = "0, -1 WSAENOBUFS (10055) or WSAEADDRINUSE (10048), "
+                     "from Microsoft's connect documentation",
+     .wine_native = "0, -1 WSAEADDRNOTAVAIL (10049)",
+     .wine_note = "Wine 8: the Linux kernel's EADDRNOTAVAIL comes through as "
+                  "WSAEADDRNOTAVAIL (Windows: WSAENOBUFS)",
+     .unavailable = skcs__needs_private_net},
+    {.id = "C3",
+     .title = "connect to an address that never answers (private namespace, "
+              "tcp_syn_retries 1): blocking; then non-blocking, asked again "
+              "while under way, and its result",
+     .run = c3_connect_times_out,
+     .promise = "SKC_ETIMEDOUT, SKC_EINPROGRESS (2 calls), SKC_ETIMEDOUT",
+     .linux_native = "-1 errno=110 ETIMEDOUT, -1 errno=115 EINPROGRESS, -1 "
+                     "errno=114 EALREADY, SO_ERROR ETIMEDOUT",
+     .windows_native = "-1 WSAETIMEDOUT (10060), -1 WSAEWOULDBLOCK (10035), "
+                       "-1 WSAEALREADY (10037), SO_ERROR WSAETIMEDOUT",
+     .unavailable = skcs__needs_private_net},
+    {.id = "A1",
+     .title = "a client connects and resets before the server accepts; a "
+              "second client connects; the server accepts",
+     .run = a1_reset_before_accept,
+     .promise = "the live connection",
+     .linux_native = "the reset connection, -1 errno=104 ECONNRESET, the live "
+                     "connection",
+     .windows_text = "-1 WSAECONNRESET (10054), the live connection (accept "
+                     "documentation)",
+     .wine_native = "-1 WSAENOTCONN (10057), the live connection",
+     .wine_note = "Wine 8: accept fails with WSAENOTCONN for the reset "
+                  "connection (Windows: WSAECONNRESET)"},
+    {.id = "A2",
+     .title = "a connection waits while the process has no descriptor left: "
+              "accept; one descriptor is freed; accept again",
+     .run = a2_descriptor_limit_at_accept,
+     .promise = "SKC_EMFILE, the live connection",
+     .linux_native = "-1 errno=24 EMFILE, the live connection",
+     .windows_text = "not reproducible: no per-process limit (WSAEMFILE "
+                     "documented)",
+     .unavailable = skcs__needs_descriptor_limit},
 };
-
 const size_t skcs_scenario_count =
     sizeof skcs_scenarios / sizeof skcs_scenarios[0];
 
@@ -932,6 +1215,12 @@ int skcs_execute(const skcs_scenario *scenario, const skcs_ops *ops,
     run->not_run = 1;
     snprintf(run->problem, sizeof run->problem, "not run: %s",
              skct_wire_missing());
+    return 1;
+  }
+  if (skcs_unavailable(scenario) != NULL) {
+    run->not_run = 1;
+    snprintf(run->problem, sizeof run->problem, "not run: %s",
+             skcs_unavailable(scenario));
     return 1;
   }
   skct_sigpipe_begin();
@@ -958,6 +1247,10 @@ const char *skcs_expected_native(const skcs_scenario *scenario) {
   (void)scenario;
   return NULL;
 #endif
+}
+
+const char *skcs_unavailable(const skcs_scenario *scenario) {
+  return scenario->unavailable != NULL ? scenario->unavailable() : NULL;
 }
 
 const char *skcs_wine_note(const skcs_scenario *scenario) {
@@ -1117,3 +1410,65 @@ const skcs_ops skcs_native_ops = {
     skcs__native_recv,  skcs__native_graceful_begin,
     skcs__native_graceful_end, skcs__native_keepalive,
     skcs__native_user_timeout};
+
+/* ---- the native connection calls (C and A rows) ---- */
+
+static int skcs__native_connect(skc_socket_t s, const skc_endpoint *to) {
+  struct sockaddr_storage ss;
+  struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+  int len;
+  memset(&ss, 0, sizeof ss);
+  if (to->family == SKC_FAMILY_IPV6) {
+    in6->sin6_family = AF_INET6;
+    memcpy(&in6->sin6_addr, to->address, 16);
+    in6->sin6_port = htons(to->port);
+    len = (int)sizeof *in6;
+  } else {
+    in->sin_family = AF_INET;
+    memcpy(&in->sin_addr, to->address, 4);
+    in->sin_port = htons(to->port);
+    len = (int)sizeof *in;
+  }
+#ifdef _WIN32
+  return connect((SOCKET)s, (struct sockaddr *)&ss, len);
+#else
+  return connect(s, (struct sockaddr *)&ss, (socklen_t)len);
+#endif
+}
+
+static skc_socket_t skcs__native_accept(skc_socket_t listener,
+                                        skc_endpoint *peer) {
+  struct sockaddr_in in;
+  skc_socket_t s;
+#ifdef _WIN32
+  int len = (int)sizeof in;
+  SOCKET a = accept((SOCKET)listener, (struct sockaddr *)&in, &len);
+  s = a == INVALID_SOCKET ? SKC_INVALID_SOCKET : (skc_socket_t)a;
+#else
+  socklen_t len = sizeof in;
+  s = accept(listener, (struct sockaddr *)&in, &len);
+  if (s < 0)
+    s = SKC_INVALID_SOCKET;
+#endif
+  if (s != SKC_INVALID_SOCKET && peer != NULL) {
+    memset(peer, 0, sizeof *peer);
+    peer->family = SKC_FAMILY_IPV4;
+    memcpy(peer->address, &in.sin_addr, 4);
+    peer->port = ntohs(in.sin_port);
+  }
+  return s;
+}
+
+/* The raw SO_ERROR value (a native code, 0 for none). */
+static int skcs__native_socket_error(skc_socket_t s) {
+  int pending = 0;
+#ifdef _WIN32
+  int len = (int)sizeof pending;
+  getsockopt((SOCKET)s, SOL_SOCKET, SO_ERROR, (char *)&pending, &len);
+#else
+  socklen_t len = sizeof pending;
+  getsockopt(s, SOL_SOCKET, SO_ERROR, &pending, &len);
+#endif
+  return pending;
+}

@@ -90,6 +90,10 @@ typedef struct skcs_scenario {
   /* 1 for rows that need the impaired link of tests/wire (sockclose-wire):
    * root and network namespaces. */
   int needs_wire;
+  /* Where the situation cannot be made in this process: returns why (a
+   * sentence for the suite's and the probe's output), or NULL when it can.
+   * NULL: it can everywhere. */
+  const char *(*unavailable)(void);
 } skcs_scenario;
 
 extern const skcs_scenario skcs_scenarios[];
@@ -97,14 +101,18 @@ extern const size_t skcs_scenario_count;
 
 /* Run one scenario with the given operations; returns 0 when it ran (the
  * outcome is in run->outcome), -1 when it could not (run->problem), 1
- * when it was not run because the wire is missing (run->not_run,
- * run->problem says why). */
+ * when it was not run because the wire is missing or the situation is
+ * unavailable here (run->not_run, run->problem says why). */
 int skcs_execute(const skcs_scenario *scenario, const skcs_ops *ops,
                  skcs_run *run);
 
 /* What this platform should observe, Wine taken into account. */
 const char *skcs_expected_promise(const skcs_scenario *scenario);
 const char *skcs_expected_native(const skcs_scenario *scenario);
+/* Why the scenario cannot run in this process (see
+ * skcs_scenario::unavailable), or NULL. */
+const char *skcs_unavailable(const skcs_scenario *scenario);
+
 /* The Wine deviation note when running under Wine, else NULL. */
 const char *skcs_wine_note(const skcs_scenario *scenario);
 
