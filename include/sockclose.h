@@ -236,8 +236,10 @@ SKC_EXTERN int skc_close(skc_socket_t s);
  * @param how `SKC_SHUT_RD`, `SKC_SHUT_WR` or `SKC_SHUT_RDWR`, mapped to the
  *        named `SHUT_*` / `SD_*` constants.
  * @return 0; `SKC_EINVAL` when `how` is none of the three (no system call is
- *         made); `SKC_ENOTCONN` when the socket is not connected (also a
- *         listener); `SKC_EBADF` for a handle that is not an open socket.
+ *         made); `SKC_ENOTCONN` when the socket is not connected, also for
+ *         a listener, which keeps listening (Linux would otherwise stop
+ *         it accepting on `SKC_SHUT_RD` and `SKC_SHUT_RDWR`); `SKC_EBADF`
+ *         for a handle that is not an open socket.
  *
  * After `SKC_SHUT_WR`, skc_send() fails with `SKC_ESHUTDOWN` and the socket
  * can still receive. After `SKC_SHUT_RD`, skc_recv() returns 0 once the
@@ -256,8 +258,13 @@ SKC_EXTERN int skc_shutdown(skc_socket_t s, int how);
  * setsockopt with EINVAL once the peer has already gone; that error is
  * ignored and the handle is still closed.
  *
- * @return 0, or `SKC_EBADF` when `s` is not an open socket (nothing is
- *         closed then), or the `SKC_E*` code of the close.
+ * @return
+ *  - 0: the RST was requested and the handle closed.
+ *  - `SKC_EBADF`: `s` is not an open socket (nothing is closed then).
+ *  - the `SKC_E*` code of the `SO_LINGER` setsockopt when it failed for
+ *    another reason: the handle is closed all the same, but with an
+ *    ordinary close, so the peer may see a FIN instead of an RST.
+ *  - the `SKC_E*` code of the close.
  */
 SKC_EXTERN int skc_abort(skc_socket_t s);
 
@@ -282,10 +289,13 @@ SKC_EXTERN int skc_abort(skc_socket_t s);
  *    EHOSTUNREACH, ENETUNREACH and EHOSTDOWN in this place, and Windows'
  *    WSAENETRESET, are reported as this code (a connection attempt that
  *    failed, reported by a later call, keeps its unreachable code).
- *  - `SKC_EAGAIN`: a non-blocking socket's send buffer is full.
+ *  - `SKC_EAGAIN`: a non-blocking socket's send buffer is full, or a
+ *    blocking socket's send timeout (`SO_SNDTIMEO`) passed with nothing
+ *    sent.
  *  - `SKC_EFAULT`: `buf` is NULL while `len` is not 0 (no system call).
  *  - `SKC_EBADF`: `s` is not an open socket.
- *  - `SKC_ENOTCONN`: the socket was never connected.
+ *  - `SKC_ENOTCONN`: the socket was never connected, or is a listener
+ *    (Linux reports EPIPE for both; the errno then says ENOTCONN).
  *  - another `SKC_E*` code.
  */
 SKC_EXTERN ptrdiff_t skc_send(skc_socket_t s, const void *buf, size_t len);
@@ -313,7 +323,10 @@ SKC_EXTERN ptrdiff_t skc_send(skc_socket_t s, const void *buf, size_t len);
  *    report, and so does skc_recv() there.
  *  - `SKC_ETIMEDOUT`: the connection is dead (keepalive or user timeout,
  *    see skc_set_keepalive()); later calls report `SKC_ECONNRESET`.
- *  - `SKC_EAGAIN`: a non-blocking socket has nothing to read.
+ *  - `SKC_EAGAIN`: a non-blocking socket has nothing to read, or a
+ *    blocking socket's receive timeout (`SO_RCVTIMEO`) passed (POSIX;
+ *    Windows reports that as `SKC_ETIMEDOUT`, WSAETIMEDOUT, per
+ *    Microsoft's documentation of `SO_RCVTIMEO`).
  *  - `SKC_EINVAL`: `len` is 0 (a 0 result would be mistaken for end of
  *    stream; no system call is made).
  *  - `SKC_EFAULT`: `buf` is NULL (no system call).
@@ -333,6 +346,10 @@ SKC_EXTERN ptrdiff_t skc_recv(skc_socket_t s, void *buf, size_t len);
  * skc_accept(). Both handles are blocking and not inheritable by child
  * processes (the accepted one too, which Windows' accept would otherwise
  * make inheritable when the listener is).
+ *
+ * A signal caught during the calls (a handler without `SA_RESTART`) does
+ * not make it fail: an interrupted connect is waited for and an
+ * interrupted accept is repeated.
  *
  * @param pair receives the two ends; set to `SKC_INVALID_SOCKET` on failure.
  * @return 0, `SKC_EFAULT` when `pair` is NULL, or the `SKC_E*` code of the
@@ -559,8 +576,10 @@ typedef struct skc_endpoint {
   unsigned long scope_id;    /**< IPv6 scope (interface index); 0 otherwise. */
 } skc_endpoint;
 
-/** Room skc_endpoint_format() needs for any endpoint, terminator included. */
-#define SKC_ENDPOINT_STRLEN 64
+/** Room skc_endpoint_format() needs for any endpoint, terminator included:
+ * "[" + 39 address characters + "%" + a 20-digit 64-bit scope + "]:" + 5
+ * port digits + terminator = 69, rounded up. */
+#define SKC_ENDPOINT_STRLEN 72
 
 /**
  * @brief Write an endpoint as text: "127.0.0.1:80", "[::1]:80",
@@ -630,7 +649,9 @@ typedef struct skc_audit_options {
   /** `SKC_FAMILY_IPV4` or `SKC_FAMILY_IPV6`; 0 for both. */
   int family;
   /** Keep only connections held by this process id; 0 for any. Implies
-   * owners. Under Wine it misses the sockets Wine reports as pid 0. */
+   * owners. Under Wine it misses the sockets Wine reports as pid 0. On
+   * Linux, when this process's descriptors cannot be read, the list fails
+   * (see skc_audit_list()) rather than coming back short. */
   long pid;
   /** Non-zero: fill skc_connection::pid and skc_connection::process. On
    * Linux this scans /proc/PID/fd of every process (only that of `pid` when set), matching
@@ -672,7 +693,16 @@ typedef struct skc_audit_options {
  *    state, an unknown family or source, a negative pid).
  *  - `SKC_ENOTSUP`: this OS has no audit, or the source asked for is not
  *    this OS's.
- *  - `SKC_ENOMEM`, or the `SKC_E*` code of the system call that failed.
+ *  - `SKC_ESRCH`: with `pid`, that process does not exist (Linux).
+ *  - `SKC_EACCES` / `SKC_EPERM`: with `pid`, that process's descriptors
+ *    may not be read (another user's process).
+ *  - `SKC_ENOMEM`, `SKC_EMFILE` (no descriptor left to read /proc), or
+ *    the `SKC_E*` code of the system call that failed. Owners are never
+ *    left at -1 for want of descriptors or memory; without `pid`, only
+ *    processes that exit during the scan or belong to another user keep
+ *    -1.
+ *  - `SKC_EPROTO`: the kernel's netlink answer was malformed or cut
+ *    short.
  *  On failure `*list` is NULL and `*count` 0.
  */
 SKC_EXTERN int skc_audit_list(const skc_audit_options *options,
@@ -745,7 +775,9 @@ SKC_EXTERN int skc_leak_snapshot_take(skc_leak_snapshot **snapshot);
  * @param report receives the findings; may be NULL.
  * @return the number of findings (`close_wait + open_sockets`, 0 when
  *         none), or `SKC_EFAULT` when `snapshot` is NULL, or the code of
- *         the system call that failed.
+ *         the system call that failed. A socket is left out only when it
+ *         was closed during the check; any other failure to list or ask
+ *         a socket is returned, never a count that may be short.
  */
 SKC_EXTERN int skc_leak_check(const skc_leak_snapshot *snapshot,
                               skc_leak_report *report);
@@ -1259,9 +1291,12 @@ SKC_EXTERN int skc_get_dead_peer_settings(skc_socket_t s,
  * - 0: the peer closed in order: its FIN arrived, no reset. Everything it
  *   sent was read and discarded, and the socket was closed normally.
  * - `SKC_ETIMEDOUT`: the deadline passed before the peer's FIN. The
- *   connection is then aborted (RST, as skc_abort()), so no half-open
- *   connection stays behind on either side: the peer's reads end and its
- *   writes fail. Data still queued for sending at that moment is dropped;
+ *   connection is then aborted (RST, as skc_abort()): nothing stays
+ *   behind on this side. The RST is sent once and never retransmitted
+ *   (RFC 9293 section 3.5.2), so a peer that does not receive it (loss,
+ *   a partition) stays ESTABLISHED until its own next send is answered
+ *   with another RST, or its keep-alive or timeout ends it. Data still
+ *   queued for sending at that moment is dropped;
  *   skc_graceful_report::all_acked says whether there was any.
  * - `SKC_ECONNRESET`: the peer reset the connection. Our data may not
  *   have been read: the peer, or its kernel, threw it away.
@@ -1323,8 +1358,10 @@ typedef struct skc_graceful_report {
  * @return
  *  - 0: the peer closed in order (its FIN arrived, no reset).
  *  - `SKC_ETIMEDOUT`: the deadline passed first (or `timeout_ms` is 0);
- *    the connection was aborted with an RST, so the peer is not left
- *    half-open: its reads end and its writes fail.
+ *    the connection was aborted with an RST. When the RST arrives the
+ *    peer's reads end and its writes fail; it is sent once, so a peer
+ *    that loses it stays ESTABLISHED until it sends (see the group
+ *    description above).
  *  - `SKC_ECONNRESET`: the peer reset the connection; our data may not
  *    have been read.
  *  - `SKC_EINVAL`: `timeout_ms` is negative. The socket is untouched and
@@ -1334,7 +1371,13 @@ typedef struct skc_graceful_report {
  *    closed then: the number may already belong to another descriptor.
  *  - `SKC_ENOTCONN`: the socket was never connected (it is closed).
  *  - another `SKC_E*` code when a system call failed (the connection is
- *    aborted and the socket closed).
+ *    aborted and the socket closed). When it was the `SO_LINGER` call of
+ *    the abort, the close is an ordinary one (the peer may see a FIN).
+ *    Never a code skc_is_try_again() accepts: the socket is gone.
+ *
+ * A wait that fails for want of resources (poll's `EAGAIN` or `ENOMEM`,
+ * WSAPoll's `WSAENOBUFS`) does not end the close: it is retried after a
+ * pause that doubles from 1 ms up to 100 ms, within the deadline.
  *
  * A reset or a death the application has already been told about (an
  * earlier skc_recv() returned `SKC_ECONNRESET` or `SKC_ETIMEDOUT`) is
@@ -1451,8 +1494,9 @@ SKC_EXTERN int skc_graceful_timeout(const skc_graceful *g);
  *
  * After a result of 0 or `SKC_ECONNRESET` the socket is closed normally.
  * In every other case the connection is aborted (RST) first, so nothing
- * half-open remains: after `SKC_ETIMEDOUT`, after a failure, and when
- * called before the result was known, which gives `SKC_ECANCELED`.
+ * stays behind on this side (the peer: see `SKC_ETIMEDOUT` above): after
+ * `SKC_ETIMEDOUT`, after a failure, and when called before the result
+ * was known, which gives `SKC_ECANCELED`.
  *
  * @param g the graceful close, from skc_graceful_start().
  * @param report receives the details (see skc_graceful_report); may be
@@ -1460,7 +1504,12 @@ SKC_EXTERN int skc_graceful_timeout(const skc_graceful *g);
  * @return the final result (see skc_graceful_advance()), or:
  *  - `SKC_ECANCELED`: called while still in progress; the connection was
  *    aborted.
- *  - `SKC_EBADF`: already finished (nothing is closed twice).
+ *  - `SKC_EBADF`: already finished (nothing is closed twice), or the
+ *    socket was found closed (skc_graceful_advance() returned
+ *    `SKC_EBADF`): its number is left alone, since it may belong to a new
+ *    descriptor by now.
+ *  - the `SKC_E*` code of the `SO_LINGER` call when the abort could not
+ *    be set up: the socket is closed with an ordinary close instead.
  *  - `SKC_EFAULT`: `g` is NULL.
  *  - `SKC_EINVAL`: `g` was never set up by skc_graceful_start().
  *  - the code of the close when the result was 0 and the close failed.
@@ -1564,8 +1613,11 @@ SKC_EXTERN int skc_closer_add(skc_closer *closer, skc_socket_t s,
  *  - `SKC_EFAULT`: `closer` is NULL.
  *  - `SKC_EBUSY`: called from a `done` callback of this closer.
  *  - the code of a failed wait (`epoll_wait()`, `kevent()`,
- *    `GetQueuedCompletionStatusEx()`; for example `SKC_ENOMEM`); the
- *    sockets stay in the closer.
+ *    `GetQueuedCompletionStatusEx()`) other than a want of resources; the
+ *    sockets stay in the closer. A wait that fails for want of resources
+ *    (`EAGAIN`, `ENOMEM`, `ENOBUFS`) is not returned: the closer pauses
+ *    (1 ms, doubling up to 100 ms, within `wait_ms`) and advances every
+ *    socket without the wait's answer, so deadlines still hold.
  */
 SKC_EXTERN int skc_closer_run(skc_closer *closer, int wait_ms);
 

@@ -87,6 +87,17 @@ ptrdiff_t skc__plat_recv(skc_socket_t s, void *buf, size_t len);
  * native error slot as it found it. */
 int skc__plat_sent_fin(skc_socket_t s);
 
+/* Was this socket never connected (a fresh or only bound socket, a
+ * listener, or one whose connect failed)? 1 yes, 0 no (it was connected
+ * once, and may have been reset since), negative SKC_E* code when the OS
+ * cannot tell. Used only where the OS reports EPIPE for both; it must
+ * leave the native error slot as it found it. */
+int skc__plat_never_connected(skc_socket_t s);
+
+/* Is s a listening socket (SO_ACCEPTCONN)? 1 yes, 0 no, negative SKC_E*
+ * code when the OS cannot tell. Leaves the native error slot alone. */
+int skc__plat_is_listener(skc_socket_t s);
+
 /* After a receive returned 0: 1 when that is an orderly end of stream
  * (the peer's FIN, our own SHUT_RD) or the OS cannot tell, 0 when the
  * connection is gone without one (reset, timed out) and an earlier call
@@ -271,6 +282,10 @@ void skc__plat_waiter_unlock(skc__plat_waiter *waiter);
 /* Microseconds on a clock that never goes back and does not jump when the
  * wall clock is set; its origin is arbitrary. */
 long long skc__plat_monotonic_us(void);
+
+/* Sleep about ms milliseconds (ms >= 0), for backing off after a wait
+ * failed for want of resources. Signals may end it early. */
+void skc__plat_sleep_ms(int ms);
 
 /* ---- send_queue.c: what the peer has acknowledged ---- */
 

@@ -54,7 +54,8 @@ static const char usage_text[] =
     "  -n, --count N          with --watch: stop after N refreshes\n"
     "      --fail-if EXPR     exit with status 1 when EXPR holds, e.g.\n"
     "                         'close-wait>0', 'time-wait>=1000', 'total>50';\n"
-    "                         STATE or total, then > >= < <= == or !=, then a\n"
+    "                         STATE or total (any case), then > >= < <= ==\n"
+    "                         or !=, then a\n"
     "                         number; may be repeated. With --watch, checked\n"
     "                         at every refresh, and the first that holds ends\n"
     "                         the watch.\n"
@@ -160,6 +161,20 @@ static int parse_states(const char *list, unsigned int *states) {
   return *states != 0;
 }
 
+/* "total" in any case, as state names are. */
+static int is_total(const char *name) {
+  static const char total[] = "total";
+  size_t i;
+  for (i = 0; total[i] != '\0'; i++) {
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z')
+      c = (char)(c - 'A' + 'a');
+    if (c != total[i])
+      return 0;
+  }
+  return name[i] == '\0';
+}
+
 static int parse_threshold(const char *text, threshold *t) {
   char name[32];
   size_t n = strcspn(text, "<>=!");
@@ -169,7 +184,7 @@ static int parse_threshold(const char *text, threshold *t) {
     return 0;
   memcpy(name, text, n);
   name[n] = '\0';
-  if (strcmp(name, "total") == 0 || strcmp(name, "TOTAL") == 0) {
+  if (is_total(name)) {
     t->state = 0;
   } else {
     t->state = skc_tcp_state_from_name(name);
@@ -316,18 +331,88 @@ static void split_endpoint(const skc_endpoint *e, char *text, size_t size,
     *colon = '\0';
 }
 
-static void json_string(const char *s) {
+/* ---- text from the kernel (process names) is untrusted ----
+ * A process chooses its own name (prctl PR_SET_NAME, argv[0]): any bytes
+ * but NUL. Printed raw, invalid UTF-8 breaks a JSON document and escape
+ * sequences or newlines forge table rows on a terminal. */
+
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF) and its code
+ * point, or 0 when s does not start one. */
+static size_t utf8_sequence(const unsigned char *s, unsigned long *code) {
+  size_t len, i;
+  unsigned long c;
+  if (s[0] < 0x80) {
+    *code = s[0];
+    return 1;
+  }
+  if (s[0] >= 0xc2 && s[0] <= 0xdf)
+    len = 2, c = s[0] & 0x1fu;
+  else if (s[0] >= 0xe0 && s[0] <= 0xef)
+    len = 3, c = s[0] & 0x0fu;
+  else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+    len = 4, c = s[0] & 0x07u;
+  else
+    return 0;
+  for (i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0; /* also stops at the terminator */
+    c = c << 6 | (s[i] & 0x3fu);
+  }
+  if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+      (c >= 0xd800 && c <= 0xdfff))
+    return 0;
+  *code = c;
+  return len;
+}
+
+/* C0 and C1 control characters and DEL: a terminal acts on them. */
+static int is_control(unsigned long code) {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+}
+
+/* A JSON string (RFC 8259) that is always valid UTF-8: controls as
+ * \u00XX, each byte that is not part of a well-formed sequence as
+ * U+FFFD. */
+static void json_string(const char *text) {
+  const unsigned char *s = (const unsigned char *)text;
   putchar('"');
-  for (; *s != '\0'; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      printf("\\%c", c);
-    else if (c < 0x20)
-      printf("\\u%04x", c);
+  while (*s != '\0') {
+    unsigned long code = 0;
+    size_t len = utf8_sequence(s, &code);
+    if (len == 0) {
+      fputs("\\ufffd", stdout);
+      s++;
+      continue;
+    }
+    if (code == '"' || code == '\\')
+      printf("\\%c", (char)code);
+    else if (is_control(code))
+      printf("\\u%04lx", code);
     else
-      putchar(c);
+      fwrite(s, 1, len, stdout);
+    s += len;
   }
   putchar('"');
+}
+
+/* For the table: controls, backslashes and bytes of no well-formed UTF-8
+ * sequence as \xNN, so that one connection is always one line. */
+static void table_text(const char *text) {
+  const unsigned char *s = (const unsigned char *)text;
+  while (*s != '\0') {
+    unsigned long code = 0;
+    size_t len = utf8_sequence(s, &code), i;
+    if (len == 0 || code == '\\' || is_control(code)) {
+      if (len == 0)
+        len = 1;
+      for (i = 0; i < len; i++)
+        printf("\\x%02x", s[i]);
+    } else {
+      fwrite(s, 1, len, stdout);
+    }
+    s += len;
+  }
 }
 
 static void count_states(const skc_connection *list, size_t n,
@@ -373,8 +458,10 @@ static void print_table(const config *cfg, const skc_connection *list,
         printf(" %7s  %s", "?", "");
       else if (c->pid == 0)
         printf(" %7s  %s", "-", "(no process)");
-      else
-        printf(" %7ld  %s", c->pid, c->process);
+      else {
+        printf(" %7ld  ", c->pid);
+        table_text(c->process);
+      }
     }
     printf("\n");
   }

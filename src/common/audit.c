@@ -69,7 +69,9 @@ static int skc__format_ipv6(const unsigned char *a, char *out, size_t size) {
 }
 
 int skc_endpoint_format(const skc_endpoint *endpoint, char *buf, size_t size) {
-  char text[SKC_ENDPOINT_STRLEN];
+  /* Larger than any endpoint, so that snprintf never truncates and the
+   * copy below never reads past it. */
+  char text[SKC_ENDPOINT_STRLEN + 8];
   char host[48];
   const unsigned char *a;
   int n;
@@ -93,7 +95,7 @@ int skc_endpoint_format(const skc_endpoint *endpoint, char *buf, size_t size) {
       buf[0] = '\0';
     return skc__plat_reject(SKC_EINVAL);
   }
-  if (n < 0 || (size_t)n >= size) {
+  if (n < 0 || (size_t)n >= size || (size_t)n >= sizeof text) {
     if (size > 0)
       buf[0] = '\0';
     return skc__plat_reject(SKC_ENOBUFS);
@@ -173,7 +175,11 @@ int skc_audit_list(const skc_audit_options *options, skc_connection **list,
     audit.options.owners = 1;
 
   err = skc__plat_audit_list(&audit);
-  if (err == 0 && audit.options.owners && audit.count > 0)
+  /* With a pid filter the owners are looked up even for an empty list, so
+   * that a process that cannot be read fails the call instead of passing
+   * for one that holds no connection. */
+  if (err == 0 && audit.options.owners &&
+      (audit.count > 0 || audit.options.pid != 0))
     err = skc__plat_audit_owners(&audit);
   if (err != 0) {
     free(audit.rows);
@@ -233,21 +239,35 @@ static int skc__leak_collect(skc__leak_entry **out, size_t *out_count) {
     skc__leak_entry *e = &entries[kept];
     e->socket = sockets[i];
     /* A handle closed since it was listed (by another thread) is not
-     * this process's any more. */
-    if (skc__plat_socket_info(sockets[i].handle, &e->info) != 0)
+     * this process's any more. Any other failure would drop a socket from
+     * the answer without a word: it ends the collection. */
+    err = skc__plat_socket_info(sockets[i].handle, &e->info);
+    if (err == SKC_EBADF || err == SKC_ENOTSOCK) {
+      err = 0;
       continue;
+    }
+    if (err != 0)
+      break;
     kept++;
     if (!e->info.is_tcp)
       continue;
     e->state = skc__plat_tcp_state(sockets[i].handle);
-    if (e->state != SKC_ENOTSUP)
+    if (e->state >= 0)
       continue;
+    if (e->state == SKC_EBADF || e->state == SKC_ENOTSOCK) {
+      kept--; /* closed meanwhile */
+      continue;
+    }
+    if (e->state != SKC_ENOTSUP) {
+      err = e->state;
+      break;
+    }
     if (e->info.is_listener || !e->info.connected)
       e->state = skc__tcp_state_in_rows(NULL, 0, &e->info);
     else
       families |= e->info.local.family == SKC_FAMILY_IPV4 ? 1 : 2;
   }
-  if (families != 0) {
+  if (err == 0 && families != 0) {
     /* Connections whose state only the table knows (Windows without
      * SIO_TCP_INFO, Wine): one listing serves them all, of one family
      * when that is enough. */

@@ -332,9 +332,32 @@ static void skc__closer_destroy(skc_closer *c) {
   free(c);
 }
 
+/* A wait that failed for want of resources that may come back (poll(2),
+ * epoll_wait(2): EAGAIN, ENOMEM, EINTR; kevent(2): ENOMEM; Winsock:
+ * WSAENOBUFS): advance every close without the waiter's report. Each
+ * advance is a receive that never blocks, so closes whose peer ended are
+ * still seen, and the deadlines hold. */
+static void skc__closer_advance_all(skc_closer *c) {
+  size_t slot;
+  for (slot = 0; slot < c->capacity && !c->free_requested; slot++) {
+    struct skc__closer_entry *e = &c->entries[slot];
+    if (e->in_use && skc_graceful_advance(&e->g) != SKC_EINPROGRESS)
+      skc__closer_end(c, slot);
+  }
+}
+
+static int skc__closer_wait_may_recover(int err) {
+  return err == SKC_EAGAIN || err == SKC_ENOMEM || err == SKC_ENOBUFS ||
+         err == SKC_EINTR;
+}
+
+/* The first and the longest pause after a failed wait, in milliseconds. */
+#define SKC__CLOSER_BACKOFF_FIRST_MS 1
+#define SKC__CLOSER_BACKOFF_MAX_MS 100
+
 int skc_closer_run(skc_closer *closer, int wait_ms) {
   long long until = -1, now;
-  int waited = 0, left;
+  int waited = 0, left, backoff = SKC__CLOSER_BACKOFF_FIRST_MS;
   if (closer == NULL)
     return skc__plat_reject(SKC_EFAULT);
   skc__plat_waiter_lock(closer->waiter);
@@ -370,11 +393,25 @@ int skc_closer_run(skc_closer *closer, int wait_ms) {
     skc__plat_waiter_lock(closer->waiter);
     closer->waiting = 0;
     waited = 1;
+    if (n < 0 && skc__closer_wait_may_recover(n)) {
+      /* Returning would make a caller that loops spin on the error, and
+       * the sockets would wait: pause (doubling, within the time given),
+       * then advance them all. */
+      skc__plat_waiter_unlock(closer->waiter);
+      skc__plat_sleep_ms(timeout < 0 || backoff < timeout ? backoff : timeout);
+      skc__plat_waiter_lock(closer->waiter);
+      if (backoff < SKC__CLOSER_BACKOFF_MAX_MS)
+        backoff *= 2;
+      skc__closer_advance_all(closer);
+      now = skc__plat_monotonic_us();
+      continue;
+    }
     if (n < 0) {
       closer->running = 0;
       skc__plat_waiter_unlock(closer->waiter);
       return n;
     }
+    backoff = SKC__CLOSER_BACKOFF_FIRST_MS;
     for (i = 0; i < n; i++)
       skc__closer_ready(closer, closer->keys[i]);
     now = skc__plat_monotonic_us();

@@ -32,7 +32,10 @@ enum {
 /* The result is known: remember it with its native code, which
  * skc_graceful_finish() restores after its own calls. */
 static int skc__graceful_end(skc_graceful *g, int result) {
-  g->state = SKC__GRACEFUL_DONE;
+  /* SKC_EBADF: no open socket under this number any more (closed
+   * elsewhere). The number may be given to a new descriptor at any time,
+   * so skc_graceful_finish() must never touch it. */
+  g->state = result == SKC_EBADF ? SKC__GRACEFUL_LEFT_ALONE : SKC__GRACEFUL_DONE;
   g->result = result;
   g->native = result == 0 ? 0 : skc__plat_get_native_error();
   return result;
@@ -87,13 +90,8 @@ int skc_graceful_start(skc_graceful *g, skc_socket_t s, int timeout_ms) {
    * section 3.6: a CLOSE "will be sent as soon as the queued data has
    * been sent"). */
   err = skc__plat_shutdown(s, SKC_SHUT_WR);
-  if (err == SKC_EBADF || err == SKC_ENOTSOCK) {
-    /* No open socket under this number: closing it later could close a
-     * descriptor that someone else has been given since. */
-    skc__graceful_end(g, SKC_EBADF);
-    g->state = SKC__GRACEFUL_LEFT_ALONE;
-    return SKC_EBADF;
-  }
+  if (err == SKC_EBADF || err == SKC_ENOTSOCK)
+    return skc__graceful_end(g, SKC_EBADF);
   /* ENOTCONN is not final: Linux also reports it once the connection has
    * ended (inet_shutdown() in TCP_CLOSE, after an RST or once both FINs
    * are through). The receive below tells which: ECONNRESET, end of
@@ -209,9 +207,20 @@ int skc_graceful_finish(skc_graceful *g, skc_graceful_report *report) {
   if (result != 0 && result != SKC_ECONNRESET) {
     /* The peer has not closed in order (deadline, failure, or the caller
      * gave up): abort, so that neither side keeps a half-open connection
-     * (ours in FIN_WAIT_2, the peer's in CLOSE_WAIT). A failure to set
-     * SO_LINGER still closes, as skc_abort() does. */
-    skc__plat_set_linger_zero(g->socket);
+     * (ours in FIN_WAIT_2, the peer's in CLOSE_WAIT). */
+    int linger = skc__graceful_failure(skc__plat_set_linger_zero(g->socket));
+    if (linger == SKC_EBADF) {
+      /* Closed elsewhere meanwhile: leave the number alone. */
+      g->state = SKC__GRACEFUL_FINISHED;
+      skc__graceful_report(g, SKC_ACKED_UNKNOWN, report);
+      return linger;
+    }
+    if (linger != 0) {
+      /* No RST can be sent: the close below is an ordinary one (as in
+       * skc_abort()), so report the failure, not the abort. */
+      result = linger;
+      g->native = skc__plat_get_native_error();
+    }
   }
   closed = skc__plat_close(g->socket);
   g->state = SKC__GRACEFUL_FINISHED;
@@ -225,17 +234,39 @@ int skc_graceful_finish(skc_graceful *g, skc_graceful_report *report) {
   return result;
 }
 
+/* Did a wait fail for want of resources that may come back (poll(2):
+ * EAGAIN, ENOMEM; WSAPoll: WSAENOBUFS)? */
+static int skc__graceful_wait_may_recover(int err) {
+  return err == SKC_EAGAIN || err == SKC_ENOMEM || err == SKC_ENOBUFS ||
+         err == SKC_EINTR;
+}
+
+/* The first and the longest pause after a failed wait, in milliseconds. */
+#define SKC__BACKOFF_FIRST_MS 1
+#define SKC__BACKOFF_MAX_MS 100
+
 int skc_close_graceful_ex(skc_socket_t s, int timeout_ms,
                           skc_graceful_report *report) {
   skc_graceful g;
+  int backoff = SKC__BACKOFF_FIRST_MS;
   int rc = skc_graceful_start(&g, s, timeout_ms);
   while (rc == SKC_EINPROGRESS) {
     /* Sleep in poll/WSAPoll until input, hang-up or the deadline: no busy
      * loop, whatever the socket's blocking mode. */
-    int ready = skc__plat_wait_readable(s, skc_graceful_timeout(&g));
-    if (ready < 0) {
-      skc__graceful_end(&g, ready);
+    int left = skc_graceful_timeout(&g);
+    int ready = skc__plat_wait_readable(s, left);
+    if (ready < 0 && skc__graceful_wait_may_recover(ready)) {
+      /* A transient failure of the wait is no reason to reset the
+       * connection: pause (doubling, never past the deadline) and look
+       * again; the deadline still ends the close. */
+      skc__plat_sleep_ms(backoff < left ? backoff : left);
+      if (backoff < SKC__BACKOFF_MAX_MS)
+        backoff *= 2;
+    } else if (ready < 0) {
+      skc__graceful_end(&g, skc__graceful_failure(ready));
       break;
+    } else {
+      backoff = SKC__BACKOFF_FIRST_MS;
     }
     rc = skc_graceful_advance(&g);
   }

@@ -33,22 +33,36 @@ int skc_shutdown(skc_socket_t s, int how) {
     return skc__plat_reject(SKC_EINVAL);
   if (s == SKC_INVALID_SOCKET)
     return skc__plat_reject(SKC_EBADF);
+  /* A listener is not connected. Linux accepts shutdown() on it, and with
+   * SHUT_RD or SHUT_RDWR stops it listening (inet_shutdown() disconnects a
+   * TCP_LISTEN socket); Windows answers WSAENOTCONN. Refuse it here, with
+   * the listener untouched, on every OS. When the question itself fails
+   * the shutdown below reports why. */
+  if (skc__plat_is_listener(s) == 1)
+    return skc__plat_reject(SKC_ENOTCONN);
   return skc__handle_error(skc__plat_shutdown(s, how));
 }
 
 int skc_abort(skc_socket_t s) {
-  int err;
+  int err, native;
   if (s == SKC_INVALID_SOCKET)
     return skc__plat_reject(SKC_EBADF);
   err = skc__handle_error(skc__plat_set_linger_zero(s));
+  if (err == 0)
+    return skc__handle_error(skc__plat_close(s));
   if (err == SKC_EBADF)
     return err;
-  /* Any other failure still closes the handle. In particular macOS and
-   * other BSDs reject SO_LINGER with EINVAL once the connection has been
-   * torn down by the peer (setsockopt(2): "the socket has been shut
-   * down"); there is no connection left to reset then, and the caller
-   * asked for the handle to be gone. */
-  return skc__handle_error(skc__plat_close(s));
+  /* SO_LINGER could not be set, so the close below sends a FIN, not an
+   * RST: the caller must not be told the connection was reset. The handle
+   * is still closed (the caller asked for it to be gone) and the
+   * setsockopt error, with its native code, is the result. (The BSDs'
+   * EINVAL for a connection the peer already tore down counts as success
+   * in skc__plat_set_linger_zero().) */
+  native = skc__plat_get_native_error();
+  if (skc__handle_error(skc__plat_close(s)) == SKC_EBADF)
+    return SKC_EBADF; /* not a socket after all: nothing to reset */
+  skc__plat_set_native_error(native);
+  return err;
 }
 
 /* Clamp a length to what one call may move on every OS (Winsock takes an
@@ -115,6 +129,11 @@ SKC__COLD int skc__send_situation(skc_socket_t s, int err) {
   int never_connected;
   switch (err) {
   case SKC_EPIPE:
+    /* Linux also says EPIPE for a socket that was never connected and for
+     * a listener (tcp_sendmsg() -> sk_stream_wait_connect()); the header
+     * promises SKC_ENOTCONN there, as macOS and Windows report. */
+    if (skc__plat_never_connected(s) == 1)
+      return skc__plat_reject(SKC_ENOTCONN);
     /* POSIX uses EPIPE for two situations: this side shut its write
      * direction down (Windows: WSAESHUTDOWN), and the peer reset the
      * connection after its orderly close (Linux tcp_reset() sets EPIPE in

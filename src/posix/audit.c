@@ -81,28 +81,47 @@ int skc__plat_own_sockets(skc__own_socket **sockets, size_t *count) {
 #if defined(__linux__)
   /* proc(5) /proc/self/fd: one link per open descriptor, "socket:[inode]"
    * for a socket. */
-  struct dirent *entry;
   DIR *dir = opendir("/proc/self/fd");
   if (dir == NULL)
     return skc__plat_translate(errno);
-  while (err == 0 && (entry = readdir(dir)) != NULL) {
+  while (err == 0) {
+    struct dirent *entry;
     char link[64];
     ssize_t len;
     unsigned long long inode;
     int fd;
+    /* readdir(3): NULL with errno unchanged at the end, errno set on an
+     * error, which must not pass for the end of the list. */
+    errno = 0;
+    entry = readdir(dir);
+    if (entry == NULL) {
+      if (errno != 0)
+        err = skc__plat_translate(errno);
+      break;
+    }
     if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
       continue;
     fd = (int)strtol(entry->d_name, NULL, 10);
     if (fd == dirfd(dir))
       continue;
     len = readlinkat(dirfd(dir), entry->d_name, link, sizeof link);
+    if (len < 0 && errno != ENOENT) {
+      err = skc__plat_translate(errno);
+      break;
+    }
+    /* ENOENT: closed since it was listed; longer than any
+     * "socket:[inode]": not a socket. */
     if (len <= 0 || (size_t)len >= sizeof link)
       continue;
     inode = skc__linux_socket_inode(link, (size_t)len);
     if (inode != 0)
       err = skc__own_add(&list, &n, &capacity, fd, inode);
   }
-  closedir(dir);
+  {
+    int saved = errno;
+    closedir(dir);
+    errno = saved;
+  }
 #elif defined(__APPLE__)
   int bytes = proc_pidinfo(getpid(), PROC_PIDLISTFDS, 0, NULL, 0);
   struct proc_fdinfo *fds;

@@ -79,10 +79,13 @@ int skc__linux_parse_diag(const void *buf, size_t len, skc__audit *audit) {
         errno = code == INT_MIN ? EPROTO : code < 0 ? -code : code;
         return skc__plat_translate(errno);
       }
-    } else if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY &&
-               h.nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+    } else if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
       struct inet_diag_msg m;
       skc_connection row;
+      /* A connection's message too short for its fixed part would be a
+       * row lost without a word: refuse the batch instead. */
+      if (h.nlmsg_len < NLMSG_LENGTH(sizeof m))
+        return skc__proto_error();
       memcpy(&m, bytes + off + NLMSG_HDRLEN, sizeof m);
       skc__row_init(&row);
       row.state = skc__tcp_state_from_linux(m.idiag_state);
@@ -115,6 +118,10 @@ int skc__linux_parse_diag(const void *buf, size_t len, skc__audit *audit) {
     if (off > len)
       break;
   }
+  /* Bytes left that cannot hold a header: a truncated message, whose row
+   * would otherwise be missing from a list reported as complete. */
+  if (off < len)
+    return skc__proto_error();
   return 0;
 }
 
@@ -541,28 +548,62 @@ static void skc__read_comm(const char *pid, char *name, size_t size) {
     name[n - 1] = '\0';
 }
 
-/* Match the sockets in /proc/PID/fd against the index. A process that
- * has exited, or whose descriptors this user may not read, is skipped. */
-static void skc__scan_process(const char *pid, skc__audit *audit,
-                              const skc__inode_index *index, size_t n) {
+/* Why /proc/PID/fd could not be read: the process is gone (ENOENT, or
+ * ESRCH from a directory whose process exited) or belongs to another user
+ * (EACCES, EPERM). */
+static int skc__process_unreadable(int native) {
+  return native == ENOENT || native == ESRCH || native == EACCES ||
+         native == EPERM;
+}
+
+/* Match the sockets in /proc/PID/fd against the index. When scanning
+ * every process (only), a process that has exited or whose descriptors
+ * this user may not read is skipped: its sockets keep pid -1. Any other
+ * failure (descriptors or memory running out, a read error) is returned:
+ * skipping it would present unknown owners as a complete answer. For the
+ * one process of a pid filter every failure is returned, a process that
+ * does not exist as SKC_ESRCH. */
+static int skc__scan_process(const char *pid, skc__audit *audit,
+                             const skc__inode_index *index, size_t n,
+                             int only) {
   char path[64], link[64], name[SKC_PROCESS_NAME_MAX];
   long pid_value = strtol(pid, NULL, 10);
-  int have_name = 0;
-  struct dirent *entry;
+  int have_name = 0, err = 0, saved;
   DIR *dir;
   (void)snprintf(path, sizeof path, "/proc/%s/fd", pid);
   dir = opendir(path);
-  if (dir == NULL)
-    return;
-  while ((entry = readdir(dir)) != NULL) {
+  if (dir == NULL) {
+    if (only && errno == ENOENT)
+      errno = ESRCH;
+    return !only && skc__process_unreadable(errno) ? 0
+                                                   : skc__plat_translate(errno);
+  }
+  for (;;) {
+    struct dirent *entry;
     ssize_t len;
     unsigned long long inode;
     size_t lo = 0, hi = n;
+    /* readdir(3): NULL with errno unchanged at the end, errno set on an
+     * error. */
+    errno = 0;
+    entry = readdir(dir);
+    if (entry == NULL) {
+      if (errno != 0 && (only || !skc__process_unreadable(errno)))
+        err = skc__plat_translate(errno);
+      break;
+    }
     if (entry->d_name[0] == '.')
       continue;
     len = readlinkat(dirfd(dir), entry->d_name, link, sizeof link);
-    if (len <= 0 || (size_t)len >= sizeof link)
-      continue;
+    if (len < 0 && errno == ENOENT)
+      continue; /* closed since it was listed */
+    if (len < 0) {
+      if (only || !skc__process_unreadable(errno))
+        err = skc__plat_translate(errno);
+      break;
+    }
+    if (len == 0 || (size_t)len >= sizeof link)
+      continue; /* longer than any "socket:[inode]" */
     inode = skc__linux_socket_inode(link, (size_t)len);
     if (inode == 0)
       continue;
@@ -585,13 +626,17 @@ static void skc__scan_process(const char *pid, skc__audit *audit,
       memcpy(row->process, name, sizeof name);
     }
   }
+  saved = errno;
   closedir(dir);
+  errno = saved;
+  return err;
 }
 
 int skc__linux_audit_owners(skc__audit *audit) {
   skc__inode_index *index;
   size_t n = 0, i;
-  index = malloc(audit->count * sizeof *index);
+  int err = 0;
+  index = malloc((audit->count > 0 ? audit->count : 1) * sizeof *index);
   if (index == NULL)
     return skc__plat_reject(SKC_ENOMEM);
   for (i = 0; i < audit->count; i++) {
@@ -606,28 +651,41 @@ int skc__linux_audit_owners(skc__audit *audit) {
     index[n].inode = row->inode;
     index[n++].row = i;
   }
-  if (n > 0) {
+  if (n > 0 || audit->options.pid != 0) {
     qsort(index, n, sizeof *index, skc__inode_order);
     if (audit->options.pid != 0) {
       char pid[32];
       (void)snprintf(pid, sizeof pid, "%ld", audit->options.pid);
-      skc__scan_process(pid, audit, index, n);
+      err = skc__scan_process(pid, audit, index, n, 1);
     } else {
       DIR *proc = opendir("/proc");
-      struct dirent *entry;
+      int saved;
       if (proc == NULL) {
-        int err = skc__plat_translate(errno);
+        err = skc__plat_translate(errno);
         free(index);
         return err;
       }
-      while ((entry = readdir(proc)) != NULL)
+      for (;;) {
+        struct dirent *entry;
+        errno = 0;
+        entry = readdir(proc);
+        if (entry == NULL) {
+          if (errno != 0)
+            err = skc__plat_translate(errno);
+          break;
+        }
         if (isdigit((unsigned char)entry->d_name[0]))
-          skc__scan_process(entry->d_name, audit, index, n);
+          err = skc__scan_process(entry->d_name, audit, index, n, 0);
+        if (err != 0)
+          break;
+      }
+      saved = errno;
       closedir(proc);
+      errno = saved;
     }
   }
   free(index);
-  return 0;
+  return err;
 }
 
 #endif /* __linux__ */

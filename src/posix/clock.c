@@ -15,3 +15,10 @@ long long skc__plat_monotonic_us(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (long long)ts.tv_sec * 1000000LL + (long long)(ts.tv_nsec / 1000);
 }
+
+void skc__plat_sleep_ms(int ms) {
+  struct timespec ts;
+  ts.tv_sec = ms / 1000;
+  ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+  (void)nanosleep(&ts, NULL);
+}

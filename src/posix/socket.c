@@ -51,9 +51,17 @@ int skc__plat_set_linger_zero(skc_socket_t s) {
   struct linger lin;
   lin.l_onoff = 1;
   lin.l_linger = 0;
-  return setsockopt(s, SOL_SOCKET, SO_LINGER, &lin, sizeof lin) == 0
-             ? 0
-             : skc__fail();
+  if (setsockopt(s, SOL_SOCKET, SO_LINGER, &lin, sizeof lin) == 0)
+    return 0;
+#if !defined(__linux__)
+  /* macOS and the other BSDs reject SO_LINGER with EINVAL once the peer
+   * has torn the connection down (setsockopt(2): "the socket has been
+   * shut down"): there is no connection left to reset. Linux never
+   * returns EINVAL for a valid struct linger. */
+  if (errno == EINVAL)
+    return 0;
+#endif
+  return skc__fail();
 }
 
 ptrdiff_t skc__plat_send(skc_socket_t s, const void *buf, size_t len) {
@@ -194,6 +202,43 @@ int skc__plat_was_established(skc_socket_t s) {
   (void)s;
   return 1;
 #endif
+}
+
+int skc__plat_never_connected(skc_socket_t s) {
+#if defined(__linux__)
+  /* Linux answers a send on a socket that is not connected with EPIPE
+   * (tcp_sendmsg() -> sk_stream_wait_connect()), the same code as after a
+   * reset, and its TCP state is CLOSE in both cases. The receive MSS tells
+   * them apart: tcp_initialize_rcv_mss() sets it when a connection is
+   * established, and only tcp_disconnect() clears it again. macOS and the
+   * BSDs report ENOTCONN themselves. */
+  int saved = errno;
+  int result;
+  struct tcp_info info;
+  socklen_t size = sizeof info;
+  if (getsockopt(s, IPPROTO_TCP, TCP_INFO, &info, &size) != 0)
+    result = skc__fail();
+  else
+    result = info.tcpi_state == TCP_LISTEN || info.tcpi_rcv_mss == 0;
+  errno = saved;
+  return result;
+#else
+  (void)s;
+  return SKC_ENOTSUP;
+#endif
+}
+
+int skc__plat_is_listener(skc_socket_t s) {
+  int saved = errno;
+  int listening = 0;
+  socklen_t size = sizeof listening;
+  int result;
+  if (getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0)
+    result = skc__fail();
+  else
+    result = listening != 0;
+  errno = saved;
+  return result;
 }
 
 int skc__plat_set_inheritable(skc_socket_t s, int inheritable) {

@@ -101,14 +101,20 @@ int skc__plat_socket_info(skc_socket_t s, skc__socket_info *info) {
   }
   skc__endpoint_from(&ss, &info->local);
   optlen = sizeof listening;
-  if (getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) == 0)
-    info->is_listener = listening != 0;
+  if (getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0)
+    return skc__fail();
+  info->is_listener = listening != 0;
   len = sizeof ss;
   memset(&ss, 0, sizeof ss);
-  if (!info->is_listener &&
-      getpeername(s, (struct sockaddr *)&ss, &len) == 0) {
-    info->connected = 1;
-    skc__endpoint_from(&ss, &info->remote);
+  if (!info->is_listener) {
+    if (getpeername(s, (struct sockaddr *)&ss, &len) == 0) {
+      info->connected = 1;
+      skc__endpoint_from(&ss, &info->remote);
+    } else if (errno != ENOTCONN) {
+      /* ENOTCONN: not connected (or no more). Anything else leaves the
+       * answer unknown. */
+      return skc__fail();
+    }
   }
   errno = saved;
   return 0;

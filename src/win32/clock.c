@@ -19,3 +19,5 @@ long long skc__plat_monotonic_us(void) {
   rest = counter.QuadPart % frequency.QuadPart;
   return seconds * 1000000LL + rest * 1000000LL / frequency.QuadPart;
 }
+
+void skc__plat_sleep_ms(int ms) { Sleep((DWORD)ms); }

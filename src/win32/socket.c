@@ -60,6 +60,27 @@ int skc__plat_sent_fin(skc_socket_t s) {
   return SKC_ENOTSUP;
 }
 
+/* Winsock reports a send on a socket that is not connected as
+ * WSAENOTCONN itself. */
+int skc__plat_never_connected(skc_socket_t s) {
+  (void)s;
+  return SKC_ENOTSUP;
+}
+
+int skc__plat_is_listener(skc_socket_t s) {
+  int saved = WSAGetLastError();
+  BOOL listening = FALSE;
+  int size = (int)sizeof listening;
+  int result;
+  if (getsockopt((SOCKET)s, SOL_SOCKET, SO_ACCEPTCONN, (char *)&listening,
+                 &size) != 0)
+    result = skc__fail();
+  else
+    result = listening != FALSE;
+  WSASetLastError(saved);
+  return result;
+}
+
 /* Windows keeps failing every call on a reset or aborted connection with
  * WSAECONNRESET ("Windows Sockets Error Codes": the socket "is no longer
  * usable"), so a 0 from recv is always an orderly end there. (Wine 8
