@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -21,14 +22,17 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-static long skcf_target;      /* 0: disarmed */
-static long skcf_counted;
-static unsigned long skcf_mask;
-static int skcf_variant;
-static int skcf_every;
-static int skcf_fired_flag;
-static int skcf_fired_which;
-static int skcf_fired_code;
+/* The state is shared by every thread of the program under test (a peer
+ * thread's calls pass through the same wrappers), so it is atomic: the
+ * count stays exact and ThreadSanitizer sees no race. */
+static _Atomic long skcf_target; /* 0: disarmed */
+static _Atomic long skcf_counted;
+static _Atomic unsigned long skcf_mask;
+static _Atomic int skcf_variant;
+static _Atomic int skcf_every;
+static _Atomic int skcf_fired_flag;
+static _Atomic int skcf_fired_which;
+static _Atomic int skcf_fired_code;
 
 /* The failures each call can meet (Linux man pages, ERRORS). */
 static const int skcf_socket_errors[] = {EMFILE, ENFILE, ENOBUFS, ENOMEM};
@@ -129,14 +133,15 @@ int skcf_variants(int call) {
 
 /* Should this call fail? Sets errno to the injected value when it should. */
 static int skcf_fail(int call) {
-  int code;
-  if (skcf_target <= 0)
+  int code, unfired = 0;
+  long target = skcf_target, counted;
+  unsigned long mask = skcf_mask;
+  if (target <= 0)
     return 0;
-  if (skcf_mask != 0 && (skcf_mask & (1ul << call)) == 0)
+  if (mask != 0 && (mask & (1ul << call)) == 0)
     return 0;
-  skcf_counted++;
-  if (skcf_counted < skcf_target ||
-      (skcf_counted > skcf_target && !skcf_every))
+  counted = ++skcf_counted; /* one atomic step: each call its own number */
+  if (counted < target || (counted > target && !skcf_every))
     return 0;
   code = skcf_table[call].errors[skcf_variant % skcf_table[call].count];
   /* A signal interrupts one call and a connection is aborted once, not
@@ -144,8 +149,7 @@ static int skcf_fail(int call) {
    * stays exhausted. */
   if (skcf_every && (code == EINTR || code == ECONNABORTED))
     code = ENOMEM;
-  if (!skcf_fired_flag) {
-    skcf_fired_flag = 1;
+  if (atomic_compare_exchange_strong(&skcf_fired_flag, &unfired, 1)) {
     skcf_fired_which = call;
     skcf_fired_code = code;
   }
