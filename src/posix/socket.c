@@ -139,6 +139,21 @@ int skc__plat_sent_fin(skc_socket_t s) {
 #define SKC__TCPI_BYTES_RECEIVED 128
 #define SKC__TCPI_NEEDED 136
 #define SKC__TCPI_SEGS_IN 140 /* __u32 tcpi_segs_in, Linux 4.2 and later */
+#define SKC__TCPI_RAW (sizeof(struct tcp_info) + 256)
+
+/* The kernel's whole struct tcp_info, longer than glibc's, into raw
+ * (SKC__TCPI_RAW bytes, zeroed past what the kernel wrote): the number of
+ * bytes it wrote, 0 when the query failed. errno is left as it was: this
+ * runs on a path that reports another call's result. */
+static size_t skc__tcp_info_raw(skc_socket_t s, unsigned char *raw) {
+  int saved = errno;
+  socklen_t size = (socklen_t)SKC__TCPI_RAW;
+  memset(raw, 0, SKC__TCPI_RAW);
+  if (getsockopt(s, IPPROTO_TCP, TCP_INFO, raw, &size) != 0)
+    size = 0;
+  errno = saved;
+  return size;
+}
 #endif
 
 int skc__plat_ended_in_order(skc_socket_t s) {
@@ -157,13 +172,9 @@ int skc__plat_ended_in_order(skc_socket_t s) {
    * and tcp_done() leaves them, so either one non-zero in TCP_CLOSE means
    * the peer stopped answering (measured: 2 after keepalive 1 s / 1 s / 2,
    * 3 after a 2 s user timeout, with the peer's route blackholed). */
-  int saved = errno;
-  unsigned char raw[sizeof(struct tcp_info) + 256];
-  socklen_t size = sizeof raw;
+  unsigned char raw[SKC__TCPI_RAW];
   int result = 1;
-  memset(raw, 0, sizeof raw);
-  if (getsockopt(s, IPPROTO_TCP, TCP_INFO, raw, &size) == 0 &&
-      size >= SKC__TCPI_NEEDED && raw[0] == TCP_CLOSE) {
+  if (skc__tcp_info_raw(s, raw) >= SKC__TCPI_NEEDED && raw[0] == TCP_CLOSE) {
     struct tcp_info info;
     unsigned long long received;
     memcpy(&info, raw, sizeof info);
@@ -171,7 +182,6 @@ int skc__plat_ended_in_order(skc_socket_t s) {
     result = received != 0 && info.tcpi_probes == 0 &&
              info.tcpi_retransmits == 0;
   }
-  errno = saved;
   return result;
 #else
   /* macOS and the BSDs: not measured here; an end of stream stays 0. */
@@ -185,18 +195,13 @@ int skc__plat_was_established(skc_socket_t s) {
   /* tcpi_segs_in counts the TCP segments received: the SYN-ACK (or SYN
    * and ACK) of an established connection, none after a connect that
    * failed on an ICMP error (tcp_v4_err() ends SYN_SENT itself). */
-  int saved = errno;
-  unsigned char raw[sizeof(struct tcp_info) + 256];
-  socklen_t size = sizeof raw;
+  unsigned char raw[SKC__TCPI_RAW];
   int result = 1;
-  memset(raw, 0, sizeof raw);
-  if (getsockopt(s, IPPROTO_TCP, TCP_INFO, raw, &size) == 0 &&
-      size >= SKC__TCPI_SEGS_IN + 4) {
+  if (skc__tcp_info_raw(s, raw) >= SKC__TCPI_SEGS_IN + 4) {
     unsigned int segs_in;
     memcpy(&segs_in, raw + SKC__TCPI_SEGS_IN, sizeof segs_in);
     result = segs_in != 0;
   }
-  errno = saved;
   return result;
 #else
   (void)s;
