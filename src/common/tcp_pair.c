@@ -47,11 +47,17 @@ int skc_tcp_pair(skc_socket_t pair[2]) {
   if (err == 0)
     err = skc_tcp_socket(SKC_FAMILY_IPV4, 0, &client);
   if (err == 0) {
-    /* A signal may interrupt the blocking connect; the connect goes on,
-     * and calling again waits for it (POSIX EALREADY; 0 once done). */
-    do
+    /* A signal may interrupt the blocking connect; the connect goes on.
+     * Calling again waits for it on Linux, but the BSDs (macOS included)
+     * answer EALREADY (SKC_EINPROGRESS) at once, so each such answer is
+     * followed by a 1 ms pause rather than a busy loop. */
+    for (;;) {
       err = skc_connect(client, &at);
-    while (err == SKC_EINTR || err == SKC_EINPROGRESS);
+      if (err == SKC_EINPROGRESS)
+        skc__plat_sleep_ms(1);
+      else if (err != SKC_EINTR)
+        break;
+    }
   }
   if (err == 0)
     err = skc_local_endpoint(client, &client_end);
