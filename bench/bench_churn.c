@@ -6,8 +6,12 @@
  * write side; the peer reads to end of stream and closes; the client reads
  * end of stream and closes. The raw and sockclose methods do exactly the
  * same system calls in the same order (socket, connect and accept are raw
- * in both: sockclose has no call for them); only send, shutdown, recv and
- * close go through skc_* in the sockclose method. libuv does the same
+ * in both); only send, shutdown, recv and close go through skc_* in the
+ * sockclose method. sockclose-conn does the connection's whole life
+ * through the API: skc_tcp_socket, skc_connect and skc_accept as well
+ * (non-inheritable sockets, accept's check for a connection reset in the
+ * backlog), so its ratio to sockclose is the cost of those three calls.
+ * libuv does the same
  * exchange on its event loop (uv_write, uv_shutdown, reads to UV_EOF,
  * uv_close), one connection at a time like the other two. A fourth run,
  * raw-again, repeats the raw method: two runs of the same code differ by
@@ -91,10 +95,11 @@ enum {
   METHOD_SOCKCLOSE,
   METHOD_LIBUV,
   METHOD_RAW_AGAIN,
+  METHOD_SOCKCLOSE_CONN,
   METHOD_COUNT
 };
-static const char *const method_names[METHOD_COUNT] = {"raw", "sockclose",
-                                                       "libuv", "raw-again"};
+static const char *const method_names[METHOD_COUNT] = {
+    "raw", "sockclose", "libuv", "raw-again", "sockclose-conn"};
 
 struct options {
   long connections;
@@ -111,6 +116,7 @@ struct listeners {
   long count;
   skc_socket_t fd[BENCH_MAX_LISTENERS];
   struct sockaddr_in addr[BENCH_MAX_LISTENERS];
+  skc_endpoint at[BENCH_MAX_LISTENERS]; /* the same addresses */
   unsigned long next; /* round-robin position, shared by every method */
 };
 
@@ -175,6 +181,7 @@ static void listener_address(struct sockaddr_in *addr, long i) {
 
 static void listeners_open(struct listeners *ls, long count) {
   long i;
+  int err;
   ls->count = count;
   ls->next = 0;
   for (i = 0; i < count; ++i) {
@@ -190,6 +197,8 @@ static void listeners_open(struct listeners *ls, long count) {
       die_native("listen");
     if (getsockname(fd, (struct sockaddr *)addr, &len) != 0)
       die_native("getsockname");
+    if ((err = skc_local_endpoint(fd, &ls->at[i])) != 0)
+      die("skc_local_endpoint (listener)", err);
     ls->fd[i] = fd;
   }
 }
@@ -219,6 +228,19 @@ static void connect_and_accept(struct listeners *ls, skc_socket_t *client,
   *peer = accept(ls->fd[index], NULL, NULL);
   if (BENCH_SOCKET_FAILED(*peer))
     die_native("accept");
+}
+
+/* The same through the sockclose API. */
+static void connect_and_accept_skc(struct listeners *ls, skc_socket_t *client,
+                                   skc_socket_t *peer) {
+  long index = listeners_take(ls);
+  int err;
+  if ((err = skc_tcp_socket(SKC_FAMILY_IPV4, 0, client)) != 0)
+    die("skc_tcp_socket", err);
+  if ((err = skc_connect(*client, &ls->at[index])) != 0)
+    die("skc_connect", err);
+  if ((err = skc_accept(ls->fd[index], 0, peer, NULL)) != 0)
+    die("skc_accept", err);
 }
 
 /* ---- raw system calls ---- */
@@ -260,7 +282,7 @@ static void churn_raw(struct listeners *ls, long count) {
 
 /* ---- the sockclose API ---- */
 
-static void churn_sockclose(struct listeners *ls, long count) {
+static void churn_sockclose(struct listeners *ls, long count, int whole_api) {
   char buf[256];
   long i;
   for (i = 0; i < count; ++i) {
@@ -268,7 +290,10 @@ static void churn_sockclose(struct listeners *ls, long count) {
     ptrdiff_t got = 0;
     ptrdiff_t n;
     int err;
-    connect_and_accept(ls, &client, &peer);
+    if (whole_api)
+      connect_and_accept_skc(ls, &client, &peer);
+    else
+      connect_and_accept(ls, &client, &peer);
     n = skc_send(client, payload, sizeof payload);
     if (n != (ptrdiff_t)sizeof payload)
       die("skc_send", n < 0 ? (int)n : 0);
@@ -521,7 +546,10 @@ static double run_method(int method, struct listeners *ls, long count) {
     churn_raw(ls, count);
     break;
   case METHOD_SOCKCLOSE:
-    churn_sockclose(ls, count);
+    churn_sockclose(ls, count, 0);
+    break;
+  case METHOD_SOCKCLOSE_CONN:
+    churn_sockclose(ls, count, 1);
     break;
 #ifdef BENCH_HAVE_LIBUV
   case METHOD_LIBUV:
@@ -598,8 +626,11 @@ static void usage(FILE *out) {
           "(default 500)\n"
           "  -m LIST       methods to run, comma-separated (default "
           "raw,sockclose,libuv,\n"
-          "                raw-again; raw is always run: the ratios are "
-          "against it;\n"
+          "                raw-again,sockclose-conn; raw is always run: the "
+          "ratios are\n"
+          "                against it; sockclose-conn also connects and "
+          "accepts through\n"
+          "                the API;\n"
           "                raw-again is raw once more, a control that shows "
           "the noise)\n"
           "  -l L          listeners to spread connections over (default: one "
@@ -640,7 +671,8 @@ static const char *check_methods(const char *list) {
                strncmp(p, method_names[m], item) == 0;
     if (!known) {
       fprintf(stderr, "bench_churn: unknown method \"%.*s\" (raw, "
-                      "sockclose, libuv, raw-again)\n", (int)item, p);
+                      "sockclose, libuv, raw-again, sockclose-conn)\n",
+              (int)item, p);
       exit(2);
     }
     p += item;
@@ -760,6 +792,8 @@ int main(int argc, char **argv) {
   }
   if (method_wanted(&opt, METHOD_RAW_AGAIN))
     methods[method_count++] = METHOD_RAW_AGAIN;
+  if (method_wanted(&opt, METHOD_SOCKCLOSE_CONN))
+    methods[method_count++] = METHOD_SOCKCLOSE_CONN;
 
   total = (opt.warmup + opt.rounds * opt.connections +
            opt.rounds * ((opt.connections + opt.block - 1) / opt.block) *
@@ -820,7 +854,7 @@ int main(int argc, char **argv) {
     tsv = open_output(opt.tsv_path);
     fprintf(tsv, "round\tmethod\tconnections\tseconds\tconnections_per_s\n");
   }
-  printf("\n%-6s %-10s %10s %14s\n", "round", "method", "seconds", "conn/s");
+  printf("\n%-6s %-14s %10s %14s\n", "round", "method", "seconds", "conn/s");
   for (round = 0; round < opt.rounds; ++round) {
     long done = 0;
     for (k = 0; k < method_count; ++k)
@@ -853,7 +887,7 @@ int main(int argc, char **argv) {
     for (k = 0; k < method_count; ++k) {
       int method = methods[k];
       double s = seconds[round][method];
-      printf("%-6ld %-10s %10.3f %14.0f\n", round + 1, method_names[method],
+      printf("%-6ld %-14s %10.3f %14.0f\n", round + 1, method_names[method],
              s, (double)opt.connections / s);
       if (tsv != NULL)
         fprintf(tsv, "%ld\t%s\t%ld\t%.6f\t%.1f\n", round + 1,
@@ -879,7 +913,7 @@ int main(int argc, char **argv) {
            "median over the %ld\nblocks of the method's rate over raw's rate "
            "in the same block, with its middle half\n",
            opt.rounds, block_count);
-    printf("\n%-10s %14s %10s %10s %14s %18s\n", "method", "median conn/s",
+    printf("\n%-14s %14s %10s %10s %14s %18s\n", "method", "median conn/s",
            "min", "max", "ratio to raw", "middle half");
     for (k = 0; k < method_count; ++k) {
       int method = methods[k];
@@ -897,7 +931,7 @@ int main(int argc, char **argv) {
         sockclose_ratio = ratio_median;
       if (method == METHOD_RAW_AGAIN)
         again_ratio = ratio_median;
-      printf("%-10s %14.0f %10.0f %10.0f %14.4f %8.4f..%.4f\n",
+      printf("%-14s %14.0f %10.0f %10.0f %14.4f %8.4f..%.4f\n",
              method_names[method], rate_median, rates[0],
              rates[opt.rounds - 1], ratio_median, q1, q3);
       if (summary != NULL)

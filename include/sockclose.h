@@ -1068,6 +1068,36 @@ typedef struct skc_buf {
 SKC_EXTERN ptrdiff_t skc_sendv(skc_socket_t s, const skc_buf *bufs,
                                size_t count);
 
+/** One buffer of a vectored receive: skc_buf's layout with writable
+ * bytes. */
+typedef struct skc_recv_buf {
+  void *base; /**< Where the bytes go; may be NULL when `len` is 0. */
+  size_t len; /**< Room there, in bytes. */
+} skc_recv_buf;
+
+/**
+ * @brief Receive into several buffers in one call, filling them in order:
+ * `recvmsg()` on POSIX, `WSARecv()` on Windows.
+ *
+ * At most `SKC_SENDV_MAX` buffers and `SKC_IO_MAX` bytes in total are
+ * passed in one call (as in skc_sendv(); empty buffers are left out).
+ *
+ * @param s a connected socket.
+ * @param bufs the buffers.
+ * @param count how many.
+ * @return the number of bytes received, 0 for an orderly end of stream,
+ *         or the same codes in the same situations as skc_recv() (a
+ *         reset stays reported, `SKC_ETIMEDOUT` for a dead connection,
+ *         `SKC_EAGAIN`, `SKC_EBADF`, `SKC_ENOTCONN`); and, with no system
+ *         call:
+ *  - `SKC_EFAULT`: `bufs` is NULL with `count` above 0, or a buffer's
+ *    `base` is NULL with its `len` above 0.
+ *  - `SKC_EINVAL`: there is no room at all (`count` is 0 or every `len`
+ *    is 0): a 0 result would be mistaken for the end of the stream.
+ */
+SKC_EXTERN ptrdiff_t skc_recvv(skc_socket_t s, const skc_recv_buf *bufs,
+                               size_t count);
+
 /**
  * @brief Map a C-runtime `errno` value to an `SKC_E*` code.
  *

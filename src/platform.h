@@ -370,9 +370,18 @@ int skc__plat_socket_error(skc_socket_t s);
  * the lengths add up to at most SKC_IO_MAX. */
 ptrdiff_t skc__plat_sendv(skc_socket_t s, const skc_buf *bufs, size_t count);
 
+/* One vectored receive; the same limits as skc__plat_sendv(). */
+ptrdiff_t skc__plat_recvv(skc_socket_t s, const skc_recv_buf *bufs,
+                          size_t count);
+
 /* One situation, one result for a failed send: the rules of skc_send(),
  * shared by skc_sendv(). (common, sockclose.c) */
 SKC__COLD int skc__send_situation(skc_socket_t s, int err);
+
+/* What a receive that returned n <= 0 (0, or a translated failure)
+ * reports: the rules of skc_recv(), shared by skc_recvv(). (common,
+ * sockclose.c) */
+ptrdiff_t skc__recv_ended(skc_socket_t s, ptrdiff_t n);
 
 /* ---- error.c ---- */
 

@@ -70,6 +70,12 @@ int skct_spawn(skct_child *child, const char *role, long arg1, long arg2,
                int inherit_handles);
 /* Kill hard (SIGKILL / TerminateProcess) and reap. */
 void skct_kill(skct_child *child);
+/* Before killing a "send-and-wait" child whose connection is `conn`: on
+ * Windows that child closes its socket itself, and this waits (up to
+ * timeout_ms) for its FIN, so that the kill cannot land inside its
+ * closesocket(); 1 once the FIN is here, 0 if it did not come. Elsewhere
+ * the kill is what closes: 1 at once. */
+int skct_await_child_close(skc_socket_t conn, int timeout_ms);
 
 /* A thread running fn(arg); returns once the thread has started. */
 typedef struct skct_thread {

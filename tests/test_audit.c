@@ -756,6 +756,7 @@ static void seed_close_wait_with_unread_bytes(void **state) {
   assert_true(skct_wait_queued(conn, N, 3 * SKCT_DEADLINE_MS));
   assert_int_equal(skct_endpoint(conn, 0, &local), 0);
   assert_int_equal(skct_endpoint(conn, 1, &remote), 0);
+  assert_true(skct_await_child_close(conn, SKCT_DEADLINE_MS));
   skct_kill(&child);
   assert_int_equal(settled_peer_closed(conn), 1);
 

@@ -18,6 +18,7 @@
 #define N_EINVAL WSAEINVAL
 #define N_EFAULT WSAEFAULT
 #define N_EAFNOSUPPORT WSAEAFNOSUPPORT
+#define N_ENOTCONN WSAENOTCONN
 #else
 #include <errno.h>
 #define N_BADF EBADF
@@ -25,6 +26,7 @@
 #define N_EINVAL EINVAL
 #define N_EFAULT EFAULT
 #define N_EAFNOSUPPORT EAFNOSUPPORT
+#define N_ENOTCONN ENOTCONN
 #endif
 
 /* What the call is given as its handle. */
@@ -79,6 +81,11 @@ enum call {
   C_SENDV_NULL_BUFS,
   C_SENDV_NULL_BASE,
   C_SENDV_NONE,
+  C_RECVV,
+  C_RECVV_NULL_BUFS,
+  C_RECVV_NULL_BASE,
+  C_RECVV_NONE,
+  C_RECVV_EMPTY,
   C_TRANSLATE_ERRNO_UNKNOWN,
   C_FORMAT_ERROR_NULL,
   C_KEEPALIVE,
@@ -198,6 +205,14 @@ static const struct row rows[] = {
     {"sendv(NULL, 1)", C_SENDV_NULL_BUFS, H_CONNECTED, SKC_EFAULT, N_EFAULT, 0, 0},
     {"sendv({NULL, 1}, 1)", C_SENDV_NULL_BASE, H_CONNECTED, SKC_EFAULT, N_EFAULT, 0, 0},
     {"sendv(NULL, 0)", C_SENDV_NONE, H_CONNECTED, 0, 0, 0, 0},
+    {"recvv(invalid)", C_RECVV, H_INVALID, SKC_EBADF, N_BADF, 0, 0},
+    {"recvv(closed)", C_RECVV, H_CLOSED, SKC_EBADF, N_BADF, 0, 0},
+    {"recvv(not a socket)", C_RECVV, H_NOT_SOCKET, SKC_EBADF, N_NOTSOCK, W_NOTSUP},
+    {"recvv(unconnected)", C_RECVV, H_UNBOUND, SKC_ENOTCONN, N_ENOTCONN, 0, 0},
+    {"recvv(NULL, 1)", C_RECVV_NULL_BUFS, H_CONNECTED, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"recvv({NULL, 1}, 1)", C_RECVV_NULL_BASE, H_CONNECTED, SKC_EFAULT, N_EFAULT, 0, 0},
+    {"recvv(NULL, 0)", C_RECVV_NONE, H_CONNECTED, SKC_EINVAL, N_EINVAL, 0, 0},
+    {"recvv({buf, 0}, 1)", C_RECVV_EMPTY, H_CONNECTED, SKC_EINVAL, N_EINVAL, 0, 0},
     {"translate_errno(-5)", C_TRANSLATE_ERRNO_UNKNOWN, H_INVALID, SKC_EUNKNOWN, 0, 0, 0},
     {"format_error(buf NULL)", C_FORMAT_ERROR_NULL, H_INVALID, SKC_EFAULT, N_EFAULT, 0, 0},
     /* Dead-peer detection. */
@@ -232,6 +247,7 @@ static long invoke(enum call call, skc_socket_t s) {
   skc_socket_t out = SKC_INVALID_SOCKET;
   skc_endpoint e, bad;
   skc_buf bufs[1];
+  skc_recv_buf rbufs[1];
   memset(&e, 0, sizeof e);
   e.family = SKC_FAMILY_IPV4;
   e.address[0] = 127;
@@ -240,6 +256,8 @@ static long invoke(enum call call, skc_socket_t s) {
   bad.family = 5;
   bufs[0].base = NULL;
   bufs[0].len = 1;
+  rbufs[0].base = NULL;
+  rbufs[0].len = 1;
   switch (call) {
   case C_CLOSE: return skc_close(s);
   case C_SHUTDOWN_WR: return skc_shutdown(s, SKC_SHUT_WR);
@@ -286,6 +304,17 @@ static long invoke(enum call call, skc_socket_t s) {
   case C_SENDV_NULL_BUFS: return (long)skc_sendv(s, NULL, 1);
   case C_SENDV_NULL_BASE: return (long)skc_sendv(s, bufs, 1);
   case C_SENDV_NONE: return (long)skc_sendv(s, NULL, 0);
+  case C_RECVV:
+    rbufs[0].base = buf;
+    rbufs[0].len = sizeof buf;
+    return (long)skc_recvv(s, rbufs, 1);
+  case C_RECVV_NULL_BUFS: return (long)skc_recvv(s, NULL, 1);
+  case C_RECVV_NULL_BASE: return (long)skc_recvv(s, rbufs, 1);
+  case C_RECVV_NONE: return (long)skc_recvv(s, NULL, 0);
+  case C_RECVV_EMPTY:
+    rbufs[0].base = buf;
+    rbufs[0].len = 0;
+    return (long)skc_recvv(s, rbufs, 1);
   case C_TRANSLATE_ERRNO_UNKNOWN: return skc_translate_errno(-5);
   case C_FORMAT_ERROR_NULL: return skc_format_error(SKC_EINVAL, 0, NULL, 8);
   case C_KEEPALIVE: return skc_set_keepalive(s, 1000, 1000, 10);

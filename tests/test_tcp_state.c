@@ -303,20 +303,14 @@ static void killed_client_close_wait_with_data(void **state) {
   conn = skct_accept(listener);
   assert_true(conn != SKC_INVALID_SOCKET);
   assert_true(skct_wait_queued(conn, N, 3 * SKCT_DEADLINE_MS));
-  if (strcmp(skct_platform(), "windows") == 0) {
-    /* On Windows the client closes its socket itself before it is killed
-     * (tests/support.c, skct__child_send_and_wait, says why). Its FIN is
-     * awaited before the kill: a kill that lands while the child is still
-     * in closesocket() left the connection ESTABLISHED for over 5 s
-     * under Wine on a loaded machine (seen once in the i686 lane). */
-    assert_int_equal(settled_peer_closed(conn, 1), 1);
-    skct_kill(&child);
-  } else {
-    /* Elsewhere the kill is what closes. */
+  /* On Windows the client closes its socket itself before it is killed
+   * (tests/support.c, skct__child_send_and_wait, says why), and its FIN
+   * is awaited first. Elsewhere the kill is what closes. */
+  if (strcmp(skct_platform(), "windows") != 0)
     assert_int_equal(skc_peer_closed(conn), 0);
-    skct_kill(&child);
-    assert_int_equal(settled_peer_closed(conn, 1), 1);
-  }
+  assert_true(skct_await_child_close(conn, SKCT_DEADLINE_MS));
+  skct_kill(&child);
+  assert_int_equal(settled_peer_closed(conn, 1), 1);
   assert_int_equal(skct_bytes_queued(conn), N);
   expect_connection_state(conn, SKC_TCP_CLOSE_WAIT);
   skct_recv_exactly(conn, buf, N);

@@ -180,9 +180,33 @@ int skc_socket_error(skc_socket_t s) {
   return skc__handle_error(skc__plat_socket_error(s));
 }
 
+/* The buffers one vectored call passes to the OS, into out[0..n): empty
+ * ones left out, at most SKC_SENDV_MAX buffers and SKC_IO_MAX bytes in all
+ * (the one that crosses that total shortened), as skc_send() clamps its
+ * length. A macro, because skc_buf and skc_recv_buf differ only in the
+ * constness of base. */
+#define SKC__IO_CLAMP(bufs, count, out, n)                                     \
+  do {                                                                         \
+    size_t skc__total = 0, skc__i;                                             \
+    (n) = 0;                                                                   \
+    for (skc__i = 0; skc__i < (count) && (n) < SKC_SENDV_MAX &&                \
+                     skc__total < SKC_IO_MAX;                                  \
+         skc__i++) {                                                           \
+      size_t skc__len = (bufs)[skc__i].len;                                    \
+      if (skc__len == 0)                                                       \
+        continue;                                                              \
+      if (skc__len > (size_t)SKC_IO_MAX - skc__total)                          \
+        skc__len = (size_t)SKC_IO_MAX - skc__total;                            \
+      (out)[n].base = (bufs)[skc__i].base;                                     \
+      (out)[n].len = skc__len;                                                 \
+      skc__total += skc__len;                                                  \
+      (n)++;                                                                   \
+    }                                                                          \
+  } while (0)
+
 ptrdiff_t skc_sendv(skc_socket_t s, const skc_buf *bufs, size_t count) {
   skc_buf clamped[SKC_SENDV_MAX];
-  size_t total = 0, i, n = 0;
+  size_t i, n;
   ptrdiff_t sent;
   if (bufs == NULL && count != 0)
     return skc__plat_reject(SKC_EFAULT);
@@ -192,19 +216,7 @@ ptrdiff_t skc_sendv(skc_socket_t s, const skc_buf *bufs, size_t count) {
   }
   if (s == SKC_INVALID_SOCKET)
     return skc__plat_reject(SKC_EBADF);
-  /* At most SKC_SENDV_MAX buffers and SKC_IO_MAX bytes per call, as
-   * skc_send() clamps its length; empty buffers are left out. */
-  for (i = 0; i < count && n < SKC_SENDV_MAX && total < SKC_IO_MAX; i++) {
-    size_t len = bufs[i].len;
-    if (len == 0)
-      continue;
-    if (len > (size_t)SKC_IO_MAX - total)
-      len = (size_t)SKC_IO_MAX - total;
-    clamped[n].base = bufs[i].base;
-    clamped[n].len = len;
-    total += len;
-    n++;
-  }
+  SKC__IO_CLAMP(bufs, count, clamped, n);
   if (n == 0)
     return 0; /* nothing to send: no system call, as every OS would agree */
   sent = skc__plat_sendv(s, clamped, n);
@@ -212,4 +224,25 @@ ptrdiff_t skc_sendv(skc_socket_t s, const skc_buf *bufs, size_t count) {
     return sent;
   /* The same situations as skc_send(), one result each. */
   return skc__send_situation(s, (int)sent);
+}
+
+ptrdiff_t skc_recvv(skc_socket_t s, const skc_recv_buf *bufs, size_t count) {
+  skc_recv_buf clamped[SKC_SENDV_MAX];
+  size_t i, n;
+  ptrdiff_t got;
+  if (bufs == NULL && count != 0)
+    return skc__plat_reject(SKC_EFAULT);
+  for (i = 0; i < count; i++) {
+    if (bufs[i].base == NULL && bufs[i].len != 0)
+      return skc__plat_reject(SKC_EFAULT);
+  }
+  SKC__IO_CLAMP(bufs, count, clamped, n);
+  /* No room: a 0 result would read as the end of the stream (as
+   * skc_recv() with len 0). */
+  if (n == 0)
+    return skc__plat_reject(SKC_EINVAL);
+  if (s == SKC_INVALID_SOCKET)
+    return skc__plat_reject(SKC_EBADF);
+  got = skc__plat_recvv(s, clamped, n);
+  return got > 0 ? got : skc__recv_ended(s, got);
 }

@@ -191,7 +191,7 @@ static SKC__COLD ptrdiff_t skc__recv_situation(skc_socket_t s, int err) {
 #if defined(__GNUC__)
 __attribute__((noinline, cold))
 #endif
-static ptrdiff_t skc__recv_ended(skc_socket_t s, ptrdiff_t n) {
+ptrdiff_t skc__recv_ended(skc_socket_t s, ptrdiff_t n) {
   return n == 0 ? skc__end_of_stream(s) : skc__recv_situation(s, (int)n);
 }
 

@@ -507,3 +507,20 @@ ptrdiff_t skc__plat_sendv(skc_socket_t s, const skc_buf *bufs, size_t count) {
 #endif
   return n >= 0 ? (ptrdiff_t)n : skc__fail();
 }
+
+ptrdiff_t skc__plat_recvv(skc_socket_t s, const skc_recv_buf *bufs,
+                          size_t count) {
+  struct iovec iov[SKC_SENDV_MAX];
+  struct msghdr msg;
+  ssize_t n;
+  size_t i;
+  for (i = 0; i < count; i++) {
+    iov[i].iov_base = bufs[i].base;
+    iov[i].iov_len = bufs[i].len;
+  }
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = iov;
+  msg.msg_iovlen = (int)count; /* int on macOS, size_t on Linux */
+  n = recvmsg(s, &msg, 0);
+  return n >= 0 ? (ptrdiff_t)n : skc__fail();
+}

@@ -288,3 +288,19 @@ ptrdiff_t skc__plat_sendv(skc_socket_t s, const skc_buf *bufs, size_t count) {
     return skc__fail();
   return (ptrdiff_t)sent;
 }
+
+ptrdiff_t skc__plat_recvv(skc_socket_t s, const skc_recv_buf *bufs,
+                          size_t count) {
+  WSABUF wsabufs[SKC_SENDV_MAX];
+  DWORD got = 0, flags = 0;
+  size_t i;
+  for (i = 0; i < count; i++) {
+    wsabufs[i].buf = (char *)bufs[i].base;
+    wsabufs[i].len = (ULONG)bufs[i].len;
+  }
+  /* WSARecv fails with the codes recv() fails with, WSAESHUTDOWN after
+   * our own SD_RECEIVE included, and reports the peer's FIN as 0 bytes. */
+  if (WSARecv((SOCKET)s, wsabufs, (DWORD)count, &got, &flags, NULL, NULL) != 0)
+    return skc__fail();
+  return (ptrdiff_t)got;
+}

@@ -284,6 +284,33 @@ static void op_recv(void) {
   skc_close(p[1]);
 }
 
+static void op_recvv(void) {
+  skc_socket_t p[2];
+  char a[4], b[60];
+  skc_recv_buf bufs[2];
+  ptrdiff_t rc;
+  int saved;
+  long long rest;
+  bufs[0].base = a;
+  bufs[0].len = sizeof a;
+  bufs[1].base = b;
+  bufs[1].len = sizeof b;
+  pair(p);
+  skc_send(p[1], "0123456789", 10);
+  skc_shutdown(p[1], SKC_SHUT_WR);
+  peer_sees(p[0], 1000, PEER_FIN);
+  arm();
+  rc = skc_recvv(p[0], bufs, 2);
+  saved = errno;
+  skcf_disarm();
+  if (rc < 0)
+    check_failure(rc, saved);
+  rest = drain(p[0]);
+  CHECK((rc < 0 ? 0 : rc) + rest == 10, "bytes lost by a failed recvv", rest);
+  skc_close(p[0]);
+  skc_close(p[1]);
+}
+
 /* The peer has sent its request and closed its side; we answer 100
  * bytes and close gracefully. */
 static void op_close_graceful_polite(void) {
@@ -544,6 +571,7 @@ static const struct {
     {"abort", op_abort},
     {"send", op_send},
     {"recv", op_recv},
+    {"recvv", op_recvv},
     {"close_graceful_polite", op_close_graceful_polite},
     {"close_graceful_silent", op_close_graceful_silent},
     {"closer", op_closer},

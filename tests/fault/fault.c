@@ -83,6 +83,7 @@ static const struct {
     {"sendto", SKCF_LIST(skcf_send_errors)},
     {"sendmsg", SKCF_LIST(skcf_send_errors)},
     {"recv", SKCF_LIST(skcf_recv_errors)},
+    {"recvmsg", SKCF_LIST(skcf_recv_errors)},
     {"poll", SKCF_LIST(skcf_poll_errors)},
     {"ioctl", SKCF_LIST(skcf_ioctl_errors)},
     {"accept", SKCF_LIST(skcf_accept_errors)},
@@ -170,6 +171,7 @@ ssize_t __real_sendto(int, const void *, size_t, int, const struct sockaddr *,
                       socklen_t);
 ssize_t __real_sendmsg(int, const struct msghdr *, int);
 ssize_t __real_recv(int, void *, size_t, int);
+ssize_t __real_recvmsg(int, struct msghdr *, int);
 int __real_poll(struct pollfd *, nfds_t, int);
 int __real_ioctl(int, unsigned long, void *);
 int __real_accept(int, struct sockaddr *, socklen_t *);
@@ -206,6 +208,7 @@ ssize_t __wrap_sendto(int s, const void *buf, size_t len, int flags,
                       const struct sockaddr *to, socklen_t tolen);
 ssize_t __wrap_sendmsg(int s, const struct msghdr *msg, int flags);
 ssize_t __wrap_recv(int s, void *buf, size_t len, int flags);
+ssize_t __wrap_recvmsg(int s, struct msghdr *msg, int flags);
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout);
 int __wrap_ioctl(int fd, unsigned long request, ...);
 int __wrap_accept(int s, struct sockaddr *addr, socklen_t *len);
@@ -282,6 +285,10 @@ ssize_t __wrap_sendmsg(int s, const struct msghdr *msg, int flags) {
 
 ssize_t __wrap_recv(int s, void *buf, size_t len, int flags) {
   return skcf_fail(SKCF_recv) ? -1 : __real_recv(s, buf, len, flags);
+}
+
+ssize_t __wrap_recvmsg(int s, struct msghdr *msg, int flags) {
+  return skcf_fail(SKCF_recvmsg) ? -1 : __real_recvmsg(s, msg, flags);
 }
 
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout) {

@@ -15,8 +15,8 @@
 /* Every wrapped call, in the order of skcf_call_name(). */
 #define SKCF_CALLS(X)                                                          \
   X(socket) X(setsockopt) X(getsockopt) X(getsockname) X(getpeername)          \
-  X(shutdown) X(close) X(send) X(sendto) X(sendmsg) X(recv) X(poll) X(ioctl)   \
-  X(accept) X(accept4) X(connect) X(bind) X(listen) X(fcntl) X(opendir)        \
+  X(shutdown) X(close) X(send) X(sendto) X(sendmsg) X(recv) X(recvmsg)        \
+  X(poll) X(ioctl) X(accept) X(accept4) X(connect) X(bind) X(listen) X(fcntl) X(opendir)        \
   X(readdir) X(readlinkat) X(open) X(read) X(malloc) X(calloc) X(realloc)     \
   X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(eventfd) X(write)
 

@@ -333,6 +333,8 @@ static void s8_killed_client(skcs_run *r) {
   SKCS_REQUIRE(r, conn != SKC_INVALID_SOCKET, "accept");
   SKCS_REQUIRE(r, skct_wait_queued(conn, N, 3 * SKCT_DEADLINE_MS),
                "client's data arrives");
+  SKCS_REQUIRE(r, skct_await_child_close(conn, SKCT_DEADLINE_MS),
+               "the Windows client's own close arrives");
   skct_kill(&child);
   spawned = 0;
   skcs__record_close_wait(r, conn, port);
