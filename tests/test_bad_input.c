@@ -112,9 +112,9 @@ struct row {
  * to the handle's own device, which answers STATUS_NOT_SUPPORTED, so they
  * fail with WSAEOPNOTSUPP; Windows answers WSAENOTSOCK (recv and shutdown
  * documentation: "The descriptor is not a socket"). */
-#define WINE_NOT_SOCKET "Wine 8: recv, shutdown, ioctlsocket, getsockname " \
-                        "and accept on a non-socket handle fail with "     \
-                        "WSAEOPNOTSUPP (Windows: WSAENOTSOCK)"
+#define WINE_NOT_SOCKET "Wine 8: recv, WSARecv, shutdown, ioctlsocket, "   \
+                        "getsockname and accept on a non-socket handle "   \
+                        "fail with WSAEOPNOTSUPP (Windows: WSAENOTSOCK)"
 #ifdef _WIN32
 #define W_NOTSUP SKC_ENOTSUP, WSAEOPNOTSUPP
 #else
