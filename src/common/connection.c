@@ -88,14 +88,20 @@ int skc_tcp_listen(const skc_endpoint *at, int backlog, int flags,
 
 /* Is this freshly accepted connection already gone? Linux hands out a
  * connection that the client reset while it was queued (measured: its
- * pending error is ECONNRESET and its TCP state CLOSE), so the pending
- * error is read (and cleared: nothing is lost, the socket is either
- * closed or has no error) and, where the OS reports it, the state. */
+ * TCP state CLOSE, its pending error ECONNRESET). Where the OS reports
+ * the state, it alone answers (one system call per accept); elsewhere
+ * (Wine 8 has no SIO_TCP_INFO) the pending error is read, and cleared:
+ * nothing is lost, the socket is either closed or has no error. */
 static int skc__accepted_dead(skc_socket_t s) {
   int native = skc__plat_get_native_error();
-  int pending = skc__plat_socket_error(s);
-  int dead = skc_is_connection_gone(pending) || pending == SKC_ETIMEDOUT ||
-             skc__plat_tcp_state(s) == SKC_TCP_CLOSED;
+  int state = skc__plat_tcp_state(s);
+  int dead;
+  if (state > 0) {
+    dead = state == SKC_TCP_CLOSED;
+  } else {
+    int pending = skc__plat_socket_error(s);
+    dead = skc_is_connection_gone(pending) || pending == SKC_ETIMEDOUT;
+  }
   skc__plat_set_native_error(native);
   return dead;
 }
