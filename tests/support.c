@@ -445,18 +445,22 @@ void skct_kill(skct_child *child) {
 #endif
 }
 
+int skct_settled_peer_closed(skc_socket_t s, int expected, int timeout_ms) {
+  long long deadline = skct_monotonic_ms() + timeout_ms;
+  int r = skc_peer_closed(s);
+  while (r != expected && skct_monotonic_ms() < deadline) {
+    skct_sleep_ms(5);
+    r = skc_peer_closed(s);
+  }
+  return r;
+}
+
 int skct_await_child_close(skc_socket_t conn, int timeout_ms) {
 #ifdef _WIN32
   /* Seen once under 32-bit Wine on a loaded machine: a TerminateProcess
    * that landed while the child was still closing left the connection
    * ESTABLISHED for over 5 s. Its own FIN first, then the kill. */
-  long long deadline = skct_monotonic_ms() + timeout_ms;
-  int r = skc_peer_closed(conn);
-  while (r != 1 && skct_monotonic_ms() < deadline) {
-    skct_sleep_ms(5);
-    r = skc_peer_closed(conn);
-  }
-  return r == 1;
+  return skct_settled_peer_closed(conn, 1, timeout_ms) == 1;
 #else
   (void)conn;
   (void)timeout_ms;

@@ -76,6 +76,9 @@ void skct_kill(skct_child *child);
  * closesocket(); 1 once the FIN is here, 0 if it did not come. Elsewhere
  * the kill is what closes: 1 at once. */
 int skct_await_child_close(skc_socket_t conn, int timeout_ms);
+/* skc_peer_closed(s), asked every 5 ms until it gives `expected` or
+ * timeout_ms pass: the last answer. */
+int skct_settled_peer_closed(skc_socket_t s, int expected, int timeout_ms);
 
 /* A thread running fn(arg); returns once the thread has started. */
 typedef struct skct_thread {

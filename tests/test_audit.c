@@ -660,13 +660,7 @@ static void linux_sources_agree(void **state) {
 }
 
 static int settled_peer_closed(skc_socket_t s) {
-  long long deadline = skct_monotonic_ms() + SETTLE_MS;
-  int r = skc_peer_closed(s);
-  while (r != 1 && skct_monotonic_ms() < deadline) {
-    skct_sleep_ms(5);
-    r = skc_peer_closed(s);
-  }
-  return r;
+  return skct_settled_peer_closed(s, 1, SETTLE_MS);
 }
 
 /* The leak check finds what a test leaves behind, and nothing else. */

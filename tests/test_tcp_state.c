@@ -103,13 +103,7 @@ static void expect_kept_state(const skc_endpoint *local,
 }
 
 static int settled_peer_closed(skc_socket_t s, int expected) {
-  long long deadline = skct_monotonic_ms() + SETTLE_MS;
-  int r = skc_peer_closed(s);
-  while (r != expected && skct_monotonic_ms() < deadline) {
-    skct_sleep_ms(5);
-    r = skc_peer_closed(s);
-  }
-  return r;
+  return skct_settled_peer_closed(s, expected, SETTLE_MS);
 }
 
 static void state_names_and_parsing(void **state) {
